@@ -1,0 +1,5 @@
+import type { CommandModule } from 'yargs';
+
+/** Every subcommand, one module each. Add a command by adding its module here. */
+// biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
+export const commands: CommandModule<any, any>[] = [];

@@ -1,0 +1,60 @@
+/**
+ * One request's timestamps and outcome, as the driver measured it. Every timestamp is monotonic
+ * nanoseconds from src/util/clock.ts (nowNsNumber), so records of the driver and of the mock can
+ * be compared on one time line. Metric definitions (see ../shared/reference/aiperf.md):
+ *   TTFT = firstChunkNs - startNs; request latency = lastChunkNs - startNs;
+ *   ITL = (latency - TTFT) / (outputTokens - 1); inter-chunk latency = gaps of chunkNs.
+ * A "content chunk" is an SSE event whose delta has non-empty content, reasoning_content /
+ * reasoning, or tool_calls (AIPerf's definition); role-only, usage-only and [DONE] do not count.
+ */
+export type ErrorKind =
+  | 'http' // non-2xx status
+  | 'timeout' // --timeout elapsed
+  | 'connection' // refused / reset / dropped before or during the response
+  | 'truncated' // stream ended without [DONE] / finish_reason
+  | 'malformed' // unparseable SSE event or JSON
+  | 'empty' // 2xx with no content chunk at all
+  | 'cancelled'; // stopped by Ctrl-C / end of run before completion
+
+export interface RequestError {
+  kind: ErrorKind;
+  message: string;
+  status?: number;
+}
+
+export interface RequestRecord {
+  /** Dispatch order, 0-based, over the whole run (warm-up included). */
+  index: number;
+  sessionId: string;
+  /** Position of this row within its session, 0-based. */
+  turn: number;
+  /** 1-based line of the dataset file the row came from. */
+  line: number;
+  warmup: boolean;
+  /** Rate mode only: the planned send time (for coordinated-omission-corrected latencies). */
+  intendedNs?: number;
+  /** Just before the request is dispatched. */
+  startNs: number;
+  /** Request body fully handed to the socket. */
+  sentNs?: number;
+  /** Response status line and headers received. */
+  headersNs?: number;
+  /** First and last content chunk. */
+  firstChunkNs?: number;
+  lastChunkNs?: number;
+  /** Response fully received (or the failure observed). */
+  endNs: number;
+  /** Timestamp of every content chunk, in order (first = firstChunkNs, last = lastChunkNs). */
+  chunkNs: number[];
+  /** First chunk carrying non-reasoning `content` (time to first output token). */
+  firstContentNs?: number;
+  outputTokens?: number;
+  /** Where outputTokens came from: the server's usage.completion_tokens, or the chunk count. */
+  outputTokensSource?: 'usage' | 'chunks';
+  promptTokens?: number;
+  reasoningTokens?: number;
+  requestBytes: number;
+  responseBytes?: number;
+  status?: number;
+  error?: RequestError;
+}

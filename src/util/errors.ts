@@ -1,0 +1,26 @@
+/**
+ * An error the user can fix (bad flag, bad input line, file exists...). The CLI prints only its
+ * message (no stack) and exits with `exitCode`. Anything else that escapes is a bug in mmload
+ * and is printed with its stack.
+ */
+export class UserError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad line of an input file: the message names the file, the 1-based line and the field. */
+export class InputError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string | undefined,
+    detail: string,
+  ) {
+    super(`${file}:${line}${field ? ` field "${field}"` : ''}: ${detail}`, 1);
+    this.name = 'InputError';
+  }
+}
