@@ -25,7 +25,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`mmload: ${err.message}\n`);
       process.exitCode = err.exitCode;
     } else {
-      process.stderr.write(`mmload: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `mmload: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 70;
     }
   }

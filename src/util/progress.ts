@@ -7,13 +7,20 @@ export interface Progress {
   done(finalLine?: string): void;
 }
 
-export function createProgress(render: () => string, opts: { enabled: boolean; intervalMs?: number }): Progress {
+export function createProgress(
+  render: () => string,
+  opts: { enabled: boolean; intervalMs?: number },
+): Progress {
   const enabled = opts.enabled && process.stderr.isTTY === true;
   const interval = opts.intervalMs ?? 200;
   let last = 0;
   const draw = () => {
     const width = process.stderr.columns ?? 100;
-    process.stderr.write(`\r${render().slice(0, width - 1).padEnd(width - 1)}`);
+    process.stderr.write(
+      `\r${render()
+        .slice(0, width - 1)
+        .padEnd(width - 1)}`,
+    );
   };
   return {
     update() {
