@@ -118,3 +118,25 @@ test('real AIPerf: whole sessions in file order, exact token counts, summary par
     server.close();
   }
 });
+
+test('real AIPerf: every request failing -> exit 1 and no summary file', { timeout: 180_000 }, async () => {
+  const aiperf = locateAiperf();
+  // A port that was just free: connections are refused.
+  const { server, url } = await startTinyServer();
+  await new Promise((r) => server.close(r));
+  const artifactDir = await mkdtemp(join(tmpdir(), 'mmload-aiperf-fail-'));
+  const command = buildAiperfCommand({
+    url,
+    model: 'mock-model',
+    datasetPath: DATASET,
+    concurrency: 2,
+    sessions: 2,
+    maxTokens: 5,
+    tokenizerDir: PROJECT_TOKENIZER_DIR,
+    artifactDir,
+  });
+  const result = await runAiperf({ executable: aiperf.path, command, artifactDir, timeoutMs: 150_000 });
+  assert.equal(result.exitCode, 1);
+  assert.equal(result.summaryPath, undefined);
+  assert.match(await readFile(result.logPath, 'utf8'), /All 6 inference request\(s\) failed/);
+});

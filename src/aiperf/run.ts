@@ -58,14 +58,20 @@ export async function runAiperf(opts: RunAiperfOptions): Promise<AiperfRunResult
   let timedOut = false;
   let interrupted = false;
   let killTimer: NodeJS.Timeout | undefined;
-  const signalGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const killGroup = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
     try {
       process.kill(-child.pid, sig);
     } catch {
       // Already gone.
     }
   };
+  const signalGroup = (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) killGroup(sig);
+  };
+  // Whatever AIPerf leaves behind in its group when it exits (workers that ignored SIGINT) is an
+  // orphan: end it, so that no stray process keeps ports or pipes open.
+  child.once('exit', () => killGroup('SIGKILL'));
   const stop = () => {
     signalGroup('SIGINT');
     killTimer ??= setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
