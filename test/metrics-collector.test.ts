@@ -63,6 +63,10 @@ test('collector: AIPerf formulas over valid measured requests; warm-up ignored; 
   assert.equal(s.requestCount, 3);
   assert.equal(s.errorCount, 2);
   assert.deepEqual(s.errorsByKind, { http: 1, timeout: 1 });
+  assert.deepEqual(s.errorDetails, [
+    { code: 500, type: 'http', message: 'HTTP 500', count: 1 },
+    { code: null, type: 'timeout', message: 'timed out', count: 1 },
+  ]);
   assert.equal(s.warmupCount, 1);
   // duration = last end (2401) - first start (1000) over valid requests = 1.401 s
   assert.ok(Math.abs(s.durationSec! - 1.401) < 1e-12);
@@ -91,6 +95,25 @@ test('collector: AIPerf formulas over valid measured requests; warm-up ignored; 
     ],
   );
   assert.match(formatRunTable(s), /Time to First Token \(ms\)\s+200\.0/);
+});
+
+test('collector: the summary warns when the client event loop could have distorted timestamps', () => {
+  const c = new MetricsCollector();
+  for (const r of sample()) c.add(r);
+  const quiet = c.summarize({
+    label: 'a',
+    client: { eventLoopDelayMs: { p50: 0.1, p99: 0.3, max: 1 }, warnings: [] },
+  });
+  assert.deepEqual(quiet.client!.warnings, []);
+  // ITL avg is 11.67 ms: a 4 ms p99 stall is more than 5% of it
+  const busy = c.summarize({
+    label: 'b',
+    client: { eventLoopDelayMs: { p50: 1, p99: 4, max: 9 }, warnings: [] },
+  });
+  assert.equal(busy.client!.warnings.length, 1);
+  assert.match(busy.client!.warnings[0]!, /event-loop delay p99 4\.00 ms .* ITL avg 11\.67 ms/);
+  const late = c.summarize({ label: 'c', client: { lateSends: 2, warnings: [] } });
+  assert.match(late.client!.warnings[0]!, /2 of 5 requests left later than planned/);
 });
 
 test('collector: rate mode gives coordinated-omission-corrected latencies', () => {
@@ -174,6 +197,11 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
     assert.equal(records[1].metrics.time_to_first_token.value, 100);
     assert.equal(records[1].metadata.request_start_ns, 1_700_000_001_000 * MS);
     assert.equal(records[4].error.code, 500);
+    assert.equal(records[5].error.code, null);
+    assert.deepEqual(json.error_summary[0], {
+      error_details: { code: 500, type: 'http', message: 'HTTP 500' },
+      count: 1,
+    });
     assert.equal(records[4].metrics.time_to_first_token, undefined);
 
     const back = await readResult(dir);

@@ -1,9 +1,10 @@
+import { clientWarnings } from './client-health.js';
 import { HistogramSet } from './histograms.js';
 import { METRICS, MMLOAD_METRICS } from './metric-defs.js';
 import { requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import { computeStats, type Stats } from './statistics.js';
-import type { ClientHealth, MetricSummary, Summary, TimelineSecond } from './summary.js';
+import type { ClientHealth, ErrorDetailsCount, MetricSummary, Summary, TimelineSecond } from './summary.js';
 
 /** What the collector cannot know from records alone; the driver fills it in. */
 export interface RunMeta {
@@ -45,6 +46,7 @@ export class MetricsCollector {
   private readonly values = new Map<string, Values>();
   private readonly hist = new HistogramSet();
   private readonly errorsByKind: Record<string, number> = {};
+  private readonly errorDetails = new Map<string, ErrorDetailsCount>();
   private valid = 0;
   private errors = 0;
   private warmup = 0;
@@ -52,6 +54,8 @@ export class MetricsCollector {
   private lastEndNs = Number.NEGATIVE_INFINITY;
   private totalOutputTokens = 0;
   private totalInputTokens = 0;
+  private totalReasoningTokens = 0;
+  private anyReasoning = false;
   private readonly tokenSources = new Set<'usage' | 'chunks'>();
   /** Completion events, kept to build the per-second timeline once the first start is final. */
   private readonly completions: { endNs: number; tokens: number; error: boolean }[] = [];
@@ -77,8 +81,12 @@ export class MetricsCollector {
       this.errors++;
       const kind = m.errorKind ?? 'unknown';
       this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
+      const code = rec.error?.status ?? (kind === 'http' ? rec.status : undefined) ?? null;
+      const key = `${kind}|${code}`;
+      const d = this.errorDetails.get(key);
+      if (d) d.count++;
+      else this.errorDetails.set(key, { code, type: kind, message: rec.error?.message ?? kind, count: 1 });
       this.completions.push({ endNs: rec.endNs, tokens: 0, error: true });
-      // AIPerf's error ISL: input tokens of failed requests, when known.
       return;
     }
     this.valid++;
@@ -100,6 +108,10 @@ export class MetricsCollector {
     for (const gap of m.interChunkMs) this.push('inter_chunk_latency', gap);
     if (m.outputTokens !== undefined) this.totalOutputTokens += m.outputTokens;
     if (m.inputTokens !== undefined) this.totalInputTokens += m.inputTokens;
+    if (rec.reasoningTokens !== undefined) {
+      this.anyReasoning = true;
+      this.totalReasoningTokens += rec.reasoningTokens;
+    }
     if (m.outputTokensSource) this.tokenSources.add(m.outputTokensSource);
     this.completions.push({ endNs: rec.endNs, tokens: m.outputTokens ?? 0, error: false });
   }
@@ -162,8 +174,14 @@ export class MetricsCollector {
     metrics.request_count = { unit: 'requests', avg: this.valid };
     if (this.errors > 0) metrics.error_request_count = { unit: 'requests', avg: this.errors };
     if (this.tokenSources.size > 0) {
-      metrics.total_output_tokens = { unit: 'tokens', avg: this.totalOutputTokens };
+      // AIPerf: OSL = output + reasoning tokens; total_output_tokens counts output tokens only.
       metrics.total_osl = { unit: 'tokens', avg: this.totalOutputTokens };
+      metrics.total_output_tokens = {
+        unit: 'tokens',
+        avg: this.totalOutputTokens - this.totalReasoningTokens,
+      };
+      if (this.anyReasoning)
+        metrics.total_reasoning_tokens = { unit: 'tokens', avg: this.totalReasoningTokens };
     }
     if (this.values.get('input_sequence_length')?.length) {
       metrics.total_isl = { unit: 'tokens', avg: this.totalInputTokens };
@@ -176,6 +194,7 @@ export class MetricsCollector {
       requestCount: this.valid,
       errorCount: this.errors,
       errorsByKind: { ...this.errorsByKind },
+      errorDetails: [...this.errorDetails.values()].map((d) => ({ ...d })),
       durationSec: duration,
       outputTokenSource: sources.length === 0 ? undefined : sources.length === 1 ? sources[0] : 'mixed',
       timeline: this.timeline(),
@@ -187,7 +206,11 @@ export class MetricsCollector {
     if (meta.wasCancelled !== undefined) summary.wasCancelled = meta.wasCancelled;
     if (meta.config) summary.config = meta.config;
     if (meta.dataset) summary.dataset = meta.dataset;
-    if (meta.client) summary.client = meta.client;
+    if (meta.client) {
+      summary.client = { ...meta.client };
+      const extra = clientWarnings(summary).filter((w) => !summary.client!.warnings.includes(w));
+      summary.client.warnings = [...summary.client.warnings, ...extra];
+    }
     return summary;
   }
 }

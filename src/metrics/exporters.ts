@@ -51,9 +51,17 @@ export function toAiperfJson(s: Summary): Record<string, unknown> {
   const out: Record<string, unknown> = { schema_version: AIPERF_SCHEMA_VERSION };
   for (const [tag, m] of Object.entries(s.metrics)) out[tag] = metricJson(m);
   out.was_cancelled = s.wasCancelled ?? false;
-  out.error_summary = Object.entries(s.errorsByKind).map(([kind, count]) => ({
-    error_details: { code: null, type: kind, message: `${kind} errors (see records.jsonl)` },
-    count,
+  const details =
+    s.errorDetails ??
+    Object.entries(s.errorsByKind).map(([type, count]) => ({
+      code: null,
+      type,
+      message: type,
+      count: count ?? 0,
+    }));
+  out.error_summary = details.map((d) => ({
+    error_details: { code: d.code, type: d.type, message: d.message },
+    count: d.count,
   }));
   if (s.startTime) out.start_time = s.startTime;
   if (s.endTime) out.end_time = s.endTime;
@@ -155,7 +163,11 @@ export function recordLine(rec: RequestRecord, monoToEpochNs: number): string {
     },
     metrics,
     error: rec.error
-      ? { code: rec.error.status ?? rec.status ?? null, type: rec.error.kind, message: rec.error.message }
+      ? {
+          code: rec.error.status ?? (rec.error.kind === 'http' ? rec.status : undefined) ?? null,
+          type: rec.error.kind,
+          message: rec.error.message,
+        }
       : null,
     mmload: rec,
   };

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { FILES } from './exporters.js';
-import type { MetricSummary, StatName, Summary } from './summary.js';
+import type { ErrorDetailsCount, MetricSummary, StatName, Summary } from './summary.js';
 
 export const AIPERF_JSON = 'profile_export_aiperf.json';
 const STAT_NAMES: StatName[] = [
@@ -38,6 +38,15 @@ const NON_METRIC_KEYS = new Set([
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function pathExists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Finds the summary file for a path: the file itself, or the known file inside a directory. */
@@ -102,14 +111,22 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
   const extra = isObject(doc.mmload) ? doc.mmload : undefined;
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   const errorsByKind: Record<string, number> = {};
+  const errorDetails: ErrorDetailsCount[] = [];
   if (Array.isArray(doc.error_summary)) {
     doc.error_summary.forEach((e, i) => {
       if (!isObject(e) || typeof e.count !== 'number') {
         throw new UserError(`${file}: field "error_summary[${i}].count" must be a number`);
       }
       const d = isObject(e.error_details) ? e.error_details : {};
-      const kind = typeof d.type === 'string' ? d.type : d.code !== undefined ? `http ${d.code}` : 'unknown';
+      const code = typeof d.code === 'number' ? d.code : null;
+      const kind = typeof d.type === 'string' ? d.type : code !== null ? `http ${code}` : 'unknown';
       errorsByKind[kind] = (errorsByKind[kind] ?? 0) + e.count;
+      errorDetails.push({
+        code,
+        type: kind,
+        message: typeof d.message === 'string' ? d.message : '',
+        count: e.count,
+      });
     });
   }
   const requestCount = num(metrics.request_count?.avg) ?? num(extra?.request_count) ?? 0;
@@ -128,6 +145,7 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
         : errorsByKind,
     durationSec: num(metrics.benchmark_duration?.avg),
   };
+  if (errorDetails.length > 0) summary.errorDetails = errorDetails;
   if (typeof doc.start_time === 'string') summary.startTime = doc.start_time;
   if (typeof doc.end_time === 'string') summary.endTime = doc.end_time;
   if (typeof doc.was_cancelled === 'boolean') summary.wasCancelled = doc.was_cancelled;
@@ -156,7 +174,7 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
 export async function readResult(spec: string, label?: string): Promise<Summary> {
   let path = spec;
   const eq = spec.indexOf('=');
-  if (label === undefined && eq > 0) {
+  if (label === undefined && eq > 0 && !(await pathExists(spec))) {
     const candidate = spec.slice(eq + 1);
     label = spec.slice(0, eq);
     path = candidate;

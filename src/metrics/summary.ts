@@ -25,6 +25,13 @@ export const STAT_KEYS = [
 
 export type MetricSummary = { unit: string } & Partial<Record<StatName, number>>;
 
+export interface ErrorDetailsCount {
+  code: number | null;
+  type: string;
+  message: string;
+  count: number;
+}
+
 export interface TimelineSecond {
   /** Seconds since the first measured request start. */
   second: number;
@@ -55,6 +62,8 @@ export interface Summary {
   requestCount: number;
   errorCount: number;
   errorsByKind: Partial<Record<ErrorKind | string, number>>;
+  /** AIPerf's error_summary: distinct (code, type) with the first message seen and a count. */
+  errorDetails?: ErrorDetailsCount[];
   durationSec?: number;
   /** Where output token counts came from. */
   outputTokenSource?: 'usage' | 'chunks' | 'mixed' | 'tokenizer';
