@@ -68,10 +68,10 @@ test('collector: AIPerf formulas over valid measured requests; warm-up ignored; 
     { code: null, type: 'timeout', message: 'timed out', count: 1 },
   ]);
   assert.equal(s.warmupCount, 1);
-  // duration = last end (2401) - first start (1000) over valid requests = 1.401 s
-  assert.ok(Math.abs(s.durationSec! - 1.401) < 1e-12);
-  assert.ok(Math.abs(s.metrics.request_throughput!.avg! - 3 / 1.401) < 1e-12);
-  assert.ok(Math.abs(s.metrics.output_token_throughput!.avg! - 38 / 1.401) < 1e-9);
+  // duration = last content chunk (2400, AIPerf's start + request_latency) - first start (1000) = 1.4 s
+  assert.ok(Math.abs(s.durationSec! - 1.4) < 1e-12);
+  assert.ok(Math.abs(s.metrics.request_throughput!.avg! - 3 / 1.4) < 1e-12);
+  assert.ok(Math.abs(s.metrics.output_token_throughput!.avg! - 38 / 1.4) < 1e-9);
   const ttft = s.metrics.time_to_first_token!;
   assert.equal(ttft.unit, 'ms');
   assert.equal(ttft.count, 3);
@@ -163,7 +163,7 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
       'std',
       'count',
     ]);
-    assert.deepEqual(json.request_throughput, { unit: 'requests/sec', avg: 3 / 1.401 });
+    assert.deepEqual(json.request_throughput, { unit: 'requests/sec', avg: 3 / 1.4 });
     assert.deepEqual(json.benchmark_duration.unit, 'sec');
     assert.deepEqual(
       json.error_summary.map((e: { error_details: { type: string }; count: number }) => [

@@ -91,7 +91,9 @@ export class MetricsCollector {
     }
     this.valid++;
     if (rec.startNs < this.firstStartNs) this.firstStartNs = rec.startNs;
-    if (rec.endNs > this.lastEndNs) this.lastEndNs = rec.endNs;
+    // AIPerf's max_response_timestamp is start + request_latency: the last content chunk.
+    const lastNs = rec.lastChunkNs ?? rec.chunkNs[rec.chunkNs.length - 1] ?? rec.endNs;
+    if (lastNs > this.lastEndNs) this.lastEndNs = lastNs;
     this.push('time_to_first_token', m.ttftMs);
     this.push('time_to_second_token', m.ttstMs);
     this.push('inter_token_latency', m.itlMs);
@@ -133,7 +135,7 @@ export class MetricsCollector {
     return v && v.length > 0 ? computeStats(v.view()) : undefined;
   }
 
-  /** benchmark_duration in seconds: last end - first start over valid measured requests. */
+  /** benchmark_duration in seconds: last content chunk - first start over valid measured requests (AIPerf). */
   durationSec(): number | undefined {
     if (this.valid === 0 || this.lastEndNs <= this.firstStartNs) return undefined;
     return (this.lastEndNs - this.firstStartNs) / NS_PER_SEC;
