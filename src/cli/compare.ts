@@ -21,7 +21,6 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
           'prefix with NAME= to label it (default label: the directory name)',
         type: 'string',
         array: true,
-        demandOption: true,
       })
       .option('baseline', {
         describe: 'Label of the result the others are compared with (default: the first)',
@@ -34,10 +33,11 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       })
       .example('$0 compare vllm=runs/a dynamo=runs/b', 'RPS, ITL and TTFT of b against a')
       .example(
-        '$0 compare fixtures/aiperf/recipe/h100/* --format md',
+        '$0 compare fixtures/aiperf/recipe/h100/* --baseline vllm-serve --format md',
         "The recipe's H100 table with deltas against vllm-serve",
       ) as never,
   handler: async (args) => {
+    if (!args.results || args.results.length === 0) throw new UserError('compare needs at least one RESULT');
     const summaries = [];
     for (const spec of args.results) summaries.push(await readResult(spec));
     let comparison: ReturnType<typeof compareSummaries>;
