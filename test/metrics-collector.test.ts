@@ -145,24 +145,26 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
     });
 
     const json = JSON.parse(await readFile(join(dir, FILES.json), 'utf8'));
-    assert.equal(json.schema_version, '1.0');
-    assert.deepEqual(Object.keys(json.time_to_first_token), [
-      'unit',
-      'avg',
-      'min',
-      'max',
-      'p1',
-      'p5',
-      'p10',
-      'p25',
-      'p50',
-      'p75',
-      'p90',
-      'p95',
-      'p99',
-      'std',
-      'count',
-    ]);
+    // Same layout as a real AIPerf 0.13.0 export: version, per-metric key order, scalar shape.
+    const real = JSON.parse(await readFile('fixtures/aiperf/v0.13-small/profile_export_aiperf.json', 'utf8'));
+    assert.equal(json.schema_version, real.schema_version);
+    for (const tag of [
+      'time_to_first_token',
+      'inter_token_latency',
+      'inter_chunk_latency',
+      'request_latency',
+    ]) {
+      assert.deepEqual(Object.keys(json[tag]), Object.keys(real[tag]), tag);
+    }
+    for (const tag of [
+      'request_throughput',
+      'request_count',
+      'benchmark_duration',
+      'output_token_throughput',
+    ]) {
+      assert.deepEqual(Object.keys(json[tag]), Object.keys(real[tag]), tag);
+      assert.equal(json[tag].unit, real[tag].unit, tag);
+    }
     assert.deepEqual(json.request_throughput, { unit: 'requests/sec', avg: 3 / 1.4 });
     assert.deepEqual(json.benchmark_duration.unit, 'sec');
     assert.deepEqual(
@@ -183,8 +185,19 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
 
     const csv = await readFile(join(dir, FILES.csv), 'utf8');
     const lines = csv.split('\r\n');
-    assert.equal(lines[0], 'Metric,avg,min,max,p1,p5,p10,p25,p50,p75,p90,p95,p99,std');
-    assert.ok(lines.includes('Request Count,3'));
+    const realCsv = (await readFile('fixtures/aiperf/v0.13-small/profile_export_aiperf.csv', 'utf8')).split(
+      '\r\n',
+    );
+    assert.equal(lines[0], realCsv[0]);
+    assert.ok(lines.includes('Request Count,3.00'));
+    const realNames = new Set(realCsv.map((l) => l.split(',')[0]));
+    for (const name of [
+      'Time to First Token (ms)',
+      'Request Throughput (requests/sec)',
+      'Benchmark Duration (sec)',
+    ]) {
+      assert.ok(realNames.has(name) && lines.some((l) => l.startsWith(`${name},`)), name);
+    }
     assert.ok(lines.some((l) => l.startsWith('Time to First Token (ms),200.00,100.00,300.00,')));
     assert.ok(lines.includes('Metric,Value'));
 

@@ -13,6 +13,19 @@ test('readResult reads an AIPerf export by directory with the directory name as 
   assert.equal(s.metrics.time_to_first_token!.p50, 3567.13);
 });
 
+test('readResult reads a real AIPerf 0.13.0 export', async () => {
+  const s = await readResult('fixtures/aiperf/v0.13-small');
+  assert.equal(s.source, 'aiperf');
+  assert.equal(s.toolVersion, '0.13.0');
+  assert.equal(s.requestCount, 6);
+  assert.equal(s.errorCount, 0);
+  assert.equal(s.metrics.time_to_first_token!.unit, 'ms');
+  assert.equal(s.metrics.time_to_first_token!.count, 6);
+  assert.ok(Math.abs(s.metrics.request_throughput!.avg! - 31.290630394651355) < 1e-12);
+  assert.ok(Math.abs(s.durationSec! - 0.18856576) < 1e-12);
+  assert.equal(s.config?.models !== undefined, true);
+});
+
 test('readResult takes name=path labels and a file path', async () => {
   const s = await readResult('fd=fixtures/aiperf/recipe/h100/dynamo-fd/profile_export_aiperf.json');
   assert.equal(s.label, 'fd');

@@ -62,3 +62,34 @@ test('computeStats equals numpy (fixtures/numpy/statistics-cases.json) on random
     }
   }
 });
+
+test('computeStats over a real AIPerf 0.13.0 run reproduces the statistics AIPerf exported', () => {
+  const dir = new URL('../fixtures/aiperf/v0.13-small/', import.meta.url);
+  const summary = JSON.parse(readFileSync(new URL('profile_export_aiperf.json', dir), 'utf8'));
+  const records = readFileSync(new URL('profile_export.jsonl', dir), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { metrics: Record<string, { value: number | number[] }> });
+  for (const tag of [
+    'time_to_first_token',
+    'inter_token_latency',
+    'request_latency',
+    'inter_chunk_latency',
+  ]) {
+    const values = records.flatMap((r) => {
+      const v = r.metrics[tag]?.value;
+      return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    });
+    const s = computeStats(values) as unknown as Record<string, number>;
+    const want = summary[tag] as Record<string, number>;
+    assert.equal(s.count, want.count, `${tag} count`);
+    // AIPerf computes in ns and converts to ms afterwards; the records hold ms: float noise only.
+    for (const k of ['avg', 'min', 'max', 'std', 'p1', 'p25', 'p50', 'p90', 'p99']) {
+      const w = want[k]!;
+      assert.ok(
+        Math.abs(s[k]! - w) <= 1e-9 * Math.max(1, Math.abs(w)),
+        `${tag} ${k}: ${s[k]} vs AIPerf ${w}`,
+      );
+    }
+  }
+});

@@ -103,7 +103,7 @@ export class MetricsCollector {
     this.push('output_token_throughput_per_user', m.tokensPerSecPerUser, false);
     this.push('mmload_upload_time', m.uploadMs);
     this.push('mmload_time_to_headers', m.headersMs, false);
-    this.push('mmload_time_to_first_output_token', m.ttfotMs, false);
+    this.push('time_to_first_output_token', m.ttfotMs, false);
     this.push('mmload_corrected_request_latency', m.correctedLatencyMs);
     this.push('mmload_corrected_time_to_first_token', m.correctedTtftMs);
     this.push('mmload_send_lag', m.sendLagMs, false);

@@ -6,7 +6,7 @@ import type { HistogramSet } from './histograms.js';
 import { metricDef } from './metric-defs.js';
 import { requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
-import { STAT_KEYS, type Summary } from './summary.js';
+import type { Summary } from './summary.js';
 
 export const FILES = {
   json: 'profile_export_mmload.json',
@@ -17,28 +17,56 @@ export const FILES = {
   dataset: 'dataset_manifest.json',
 } as const;
 
-/** AIPerf's JsonExportData.SCHEMA_VERSION (src/aiperf/common/models/export_models.py). */
-export const AIPERF_SCHEMA_VERSION = '1.0';
-
-/** Counters AIPerf holds as Python ints (their CSV cell has no decimals). */
-const INTEGER_METRICS = new Set([
-  'request_count',
-  'error_request_count',
-  'good_request_count',
-  'total_output_tokens',
-  'total_osl',
-  'total_isl',
-  'total_reasoning_tokens',
-  'total_error_isl',
-]);
+/**
+ * The export layout version mmload's JSON follows: AIPerf 0.13.0 writes schema_version "1.4"
+ * (fixtures/aiperf/v0.13-small); its per-metric objects are {unit, avg, p1..p99, min, max, std,
+ * count, sum} in that order.
+ */
+export const AIPERF_SCHEMA_VERSION = '1.4';
+const JSON_STAT_ORDER = [
+  'avg',
+  'p1',
+  'p5',
+  'p10',
+  'p25',
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+  'min',
+  'max',
+  'std',
+] as const;
+/** AIPerf 0.13's CSV columns (sum after max). */
+const CSV_STAT_ORDER = [
+  'avg',
+  'min',
+  'max',
+  'sum',
+  'p1',
+  'p5',
+  'p10',
+  'p25',
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+  'std',
+] as const;
 
 function metricJson(m: Summary['metrics'][string]): Record<string, number | string> {
   const out: Record<string, number | string> = { unit: m.unit };
-  for (const k of STAT_KEYS) {
+  for (const k of JSON_STAT_ORDER) {
     const v = m[k];
     if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   }
-  if (typeof m.count === 'number' && (m.p50 !== undefined || m.count !== 1)) out.count = m.count;
+  // Run-level scalars are {unit, avg} only, as in AIPerf.
+  if (m.p50 !== undefined) {
+    if (typeof m.count === 'number') out.count = m.count;
+    if (typeof m.sum === 'number') out.sum = m.sum;
+  }
   return out;
 }
 
@@ -82,9 +110,9 @@ export function toAiperfJson(s: Summary): Record<string, unknown> {
   return out;
 }
 
-function csvCell(tag: string, v: number | undefined): string {
+/** AIPerf 0.13 holds every statistic as a float, so every cell is `.2f` (counts too: `Request Count,6.00`). */
+function csvCell(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '';
-  if (INTEGER_METRICS.has(tag) && Number.isInteger(v)) return String(v);
   return v.toFixed(2);
 }
 
@@ -96,7 +124,7 @@ function csvName(tag: string, unit: string): string {
 }
 
 /**
- * AIPerf's CSV layout (aiperf/exporters/csv_exporter.py): a section `Metric,avg,min,max,p1..p99,std`
+ * AIPerf's CSV layout (exporters/metrics_csv_exporter.py; 0.13.0): a section `Metric,avg,min,max,sum,p1..p99,std`
  * for metrics with percentiles, a blank line, then `Metric,Value` for run scalars; rows sorted by
  * tag; names are headers with the unit in parentheses (not for count/requests); numbers `.2f`.
  */
@@ -106,10 +134,10 @@ export function toAiperfCsv(s: Summary): string {
   const scalars = tags.filter((t) => s.metrics[t]?.p50 === undefined);
   const lines: string[] = [];
   if (withPct.length > 0) {
-    lines.push(['Metric', ...STAT_KEYS].join(','));
+    lines.push(['Metric', ...CSV_STAT_ORDER].join(','));
     for (const t of withPct) {
       const m = s.metrics[t]!;
-      lines.push([csvName(t, m.unit), ...STAT_KEYS.map((k) => csvCell(t, m[k]))].join(','));
+      lines.push([csvName(t, m.unit), ...CSV_STAT_ORDER.map((k) => csvCell(m[k]))].join(','));
     }
     if (scalars.length > 0) lines.push('');
   }
@@ -117,7 +145,7 @@ export function toAiperfCsv(s: Summary): string {
     lines.push('Metric,Value');
     for (const t of scalars) {
       const m = s.metrics[t]!;
-      lines.push(`${csvName(t, m.unit)},${csvCell(t, m.avg)}`);
+      lines.push(`${csvName(t, m.unit)},${csvCell(m.avg)}`);
     }
   }
   // Python's csv module ends rows with \r\n.
@@ -145,6 +173,7 @@ export function recordLine(rec: RequestRecord, monoToEpochNs: number): string {
     put('input_sequence_length', m.inputTokens, 'tokens');
     put('inter_token_latency', m.itlMs, 'ms');
     put('output_token_throughput_per_user', m.tokensPerSecPerUser, 'tokens/sec/user');
+    put('time_to_first_output_token', m.ttfotMs, 'ms');
     put('mmload_upload_time', m.uploadMs, 'ms');
   } else {
     put('error_isl', m.inputTokens, 'tokens');

@@ -30,6 +30,14 @@ const def = (
 export const METRICS = {
   time_to_first_token: def('time_to_first_token', 'Time to First Token', 'TTFT', 'ms', 'record'),
   time_to_second_token: def('time_to_second_token', 'Time to Second Token', 'TTST', 'ms', 'record'),
+  /** AIPerf 0.13: first non-reasoning content chunk - start. */
+  time_to_first_output_token: def(
+    'time_to_first_output_token',
+    'Time to First Output Token',
+    'TTFOT',
+    'ms',
+    'record',
+  ),
   inter_token_latency: def('inter_token_latency', 'Inter Token Latency', 'ITL', 'ms', 'record'),
   inter_chunk_latency: def('inter_chunk_latency', 'Inter Chunk Latency', 'ICL', 'ms', 'record'),
   request_latency: def('request_latency', 'Request Latency', 'Req Latency', 'ms', 'record'),
@@ -100,13 +108,6 @@ export const MMLOAD_METRICS = {
     'mmload_time_to_headers',
     'Time to Response Headers',
     'Headers',
-    'ms',
-    'record',
-  ),
-  mmload_time_to_first_output_token: def(
-    'mmload_time_to_first_output_token',
-    'Time to First Output Token (excl. reasoning)',
-    'TTFOT',
     'ms',
     'record',
   ),
