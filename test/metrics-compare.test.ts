@@ -60,3 +60,49 @@ test('formatComparison marks missing values with a dash', async () => {
   assert.match(out, /Output tok\/s/);
   assert.match(out.split('\n')[2]!, /-$/);
 });
+
+test('compare mixes an mmload result with a real AIPerf export', async () => {
+  const { MetricsCollector } = await import('../src/metrics/collector.js');
+  const { toAiperfJson } = await import('../src/metrics/exporters.js');
+  const { parseSummaryJson } = await import('../src/metrics/readers.js');
+  const c = new MetricsCollector();
+  const MS = 1e6;
+  for (let i = 0; i < 6; i++) {
+    const start = i * 30 * MS;
+    const chunkNs = Array.from({ length: 8 }, (_, k) => start + (20 + 5 * k) * MS);
+    c.add({
+      index: i,
+      sessionId: `user_${i % 2}`,
+      turn: Math.floor(i / 2),
+      line: i + 1,
+      warmup: false,
+      startNs: start,
+      firstChunkNs: chunkNs[0],
+      lastChunkNs: chunkNs[7],
+      endNs: chunkNs[7]!,
+      chunkNs,
+      outputTokens: 8,
+      outputTokensSource: 'usage',
+      requestBytes: 10,
+    });
+  }
+  const text = JSON.stringify(toAiperfJson(c.summarize({ label: 'mm' })));
+  const mm = parseSummaryJson(text, 'mm.json', 'mmload');
+  const ai = await readResult('aiperf=fixtures/aiperf/v0.13-small');
+  const cmp = compareSummaries([ai, mm]);
+  assert.deepEqual(
+    cmp.rows.map((r) => [r.label, r.source]),
+    [
+      ['aiperf', 'aiperf'],
+      ['mmload', 'mmload'],
+    ],
+  );
+  // mmload: TTFT 20 ms, ITL 5 ms exactly; AIPerf's real run against the mock (TTFT 20, ITL 5) is close
+  assert.equal(cmp.rows[1]!.cells.ttft_avg!.value, 20);
+  assert.equal(cmp.rows[1]!.cells.itl_avg!.value, 5);
+  const d = cmp.rows[1]!.cells.itl_avg!.deltaPct!;
+  assert.ok(
+    Math.abs(d - ((5 - ai.metrics.inter_token_latency!.avg!) / ai.metrics.inter_token_latency!.avg!) * 100) <
+      1e-9,
+  );
+});
