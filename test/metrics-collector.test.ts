@@ -146,7 +146,7 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
 
     const json = JSON.parse(await readFile(join(dir, FILES.json), 'utf8'));
     // Same layout as a real AIPerf 0.13.0 export: version, per-metric key order, scalar shape.
-    const real = JSON.parse(await readFile('fixtures/aiperf/v0.13-small/profile_export_aiperf.json', 'utf8'));
+    const real = JSON.parse(await readFile('fixtures/aiperf/real-small/profile_export_aiperf.json', 'utf8'));
     assert.equal(json.schema_version, real.schema_version);
     for (const tag of [
       'time_to_first_token',
@@ -185,7 +185,7 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
 
     const csv = await readFile(join(dir, FILES.csv), 'utf8');
     const lines = csv.split('\r\n');
-    const realCsv = (await readFile('fixtures/aiperf/v0.13-small/profile_export_aiperf.csv', 'utf8')).split(
+    const realCsv = (await readFile('fixtures/aiperf/real-small/profile_export_aiperf.csv', 'utf8')).split(
       '\r\n',
     );
     assert.equal(lines[0], realCsv[0]);

@@ -88,7 +88,7 @@ test('compare mixes an mmload result with a real AIPerf export', async () => {
   }
   const text = JSON.stringify(toAiperfJson(c.summarize({ label: 'mm' })));
   const mm = parseSummaryJson(text, 'mm.json', 'mmload');
-  const ai = await readResult('aiperf=fixtures/aiperf/v0.13-small');
+  const ai = await readResult('aiperf=fixtures/aiperf/real-small');
   const cmp = compareSummaries([ai, mm]);
   assert.deepEqual(
     cmp.rows.map((r) => [r.label, r.source]),

@@ -14,7 +14,7 @@ test('readResult reads an AIPerf export by directory with the directory name as 
 });
 
 test('readResult reads a real AIPerf 0.13.0 export', async () => {
-  const s = await readResult('fixtures/aiperf/v0.13-small');
+  const s = await readResult('fixtures/aiperf/real-small');
   assert.equal(s.source, 'aiperf');
   assert.equal(s.toolVersion, '0.13.0');
   assert.equal(s.requestCount, 6);

@@ -64,7 +64,7 @@ test('computeStats equals numpy (fixtures/numpy/statistics-cases.json) on random
 });
 
 test('computeStats over a real AIPerf 0.13.0 run reproduces the statistics AIPerf exported', () => {
-  const dir = new URL('../fixtures/aiperf/v0.13-small/', import.meta.url);
+  const dir = new URL('../fixtures/aiperf/real-small/', import.meta.url);
   const summary = JSON.parse(readFileSync(new URL('profile_export_aiperf.json', dir), 'utf8'));
   const records = readFileSync(new URL('profile_export.jsonl', dir), 'utf8')
     .trim()

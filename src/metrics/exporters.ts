@@ -19,7 +19,7 @@ export const FILES = {
 
 /**
  * The export layout version mmload's JSON follows: AIPerf 0.13.0 writes schema_version "1.4"
- * (fixtures/aiperf/v0.13-small); its per-metric objects are {unit, avg, p1..p99, min, max, std,
+ * (fixtures/aiperf/real-small); its per-metric objects are {unit, avg, p1..p99, min, max, std,
  * count, sum} in that order.
  */
 export const AIPERF_SCHEMA_VERSION = '1.4';
