@@ -84,3 +84,39 @@ test('--help documents every option and the portrait mistake', () => {
   }
   assert.match(r.stdout, /1080x2400 reproduces the recipe/);
 });
+
+test('Ctrl-C (SIGINT) during generate: exit 130, no file under the final name, no temp file', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-cli-'));
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'generate',
+      '-o',
+      'big.jsonl',
+      '--users',
+      '30',
+      '--turns',
+      '8',
+      '--image-size',
+      '400x300',
+      '--threads',
+      '1',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  // Wait until the temporary file exists, then interrupt.
+  for (let i = 0; i < 200 && (await readdir(dir)).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  assert.equal((await readdir(dir)).length, 1, 'the temporary file appeared');
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted/);
+  assert.deepEqual(await readdir(dir), []);
+});
