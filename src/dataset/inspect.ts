@@ -1,0 +1,262 @@
+import { webcrypto } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { InputError } from '../util/errors.js';
+import { dataUrlHead, type ImageHeader, readImageHeader } from './headers.js';
+import { readDataset } from './reader.js';
+import type { DatasetRow, ImageRef } from './types.js';
+
+export interface Distribution {
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface InspectSummary {
+  file: string;
+  bytes: number;
+  rows: number;
+  sessions: number;
+  turnsPerSession: Distribution;
+  imagesPerRow: Distribution;
+  images: number;
+  distinctImages: number;
+  imageKinds: Record<string, number>;
+  /** How many images each row shares with its session's previous row: count of rows per value. */
+  sharedWithPreviousTurn: Record<string, number>;
+  /** `format widthxheight` -> number of distinct images. */
+  imageFormats: Record<string, number>;
+  wordsPerRow: Distribution;
+  layout: 'interleaved-by-turn' | 'grouped-by-session' | 'one-row-per-session' | 'other';
+  orderProblems: string[];
+  seconds: number;
+  mbPerSecond: number;
+}
+
+class Dist {
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  sum = 0;
+  n = 0;
+  add(v: number) {
+    this.min = Math.min(this.min, v);
+    this.max = Math.max(this.max, v);
+    this.sum += v;
+    this.n++;
+  }
+  get(): Distribution {
+    return this.n === 0
+      ? { min: 0, max: 0, mean: 0 }
+      : { min: this.min, max: this.max, mean: this.sum / this.n };
+  }
+}
+
+function countWords(texts: string[]): number {
+  let n = 0;
+  for (const t of texts) {
+    const m = t.match(/\S+/g);
+    n += m ? m.length : 0;
+  }
+  return n;
+}
+
+interface AnalysedImage {
+  key: string;
+  header?: ImageHeader;
+}
+
+/**
+ * Validates and summarises a single_turn JSONL file in one streaming pass. Content hashes run on
+ * libuv's threadpool (WebCrypto), overlapping with the reading of the next rows, so inspect
+ * runs at close to the reader's speed.
+ */
+export async function inspectDataset(
+  file: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<InspectSummary> {
+  const start = performance.now();
+  const { size } = await stat(file).catch(() => {
+    throw new InputError(file, 0, undefined, 'no such file');
+  });
+  const pathCache = new Map<string, Promise<AnalysedImage>>();
+  const formats = new Map<string, string>(); // content key -> format label
+  const kinds: Record<string, number> = {};
+  const sessions = new Map<string, { rows: number; lastKeys: string[] | undefined; lastTs?: number }>();
+  const shared: Record<string, number> = {};
+  const imagesPerRow = new Dist();
+  const words = new Dist();
+  const order: string[] = [];
+  const problems: string[] = [];
+  let images = 0;
+  let rows = 0;
+
+  const analysePath = (row: DatasetRow, img: Extract<ImageRef, { kind: 'path' }>) => {
+    let p = pathCache.get(img.resolved);
+    if (!p) {
+      p = (async () => {
+        let data: Buffer;
+        try {
+          const fh = await open(img.resolved, 'r');
+          try {
+            data = await fh.readFile();
+          } finally {
+            await fh.close();
+          }
+        } catch {
+          throw new InputError(
+            row.file,
+            row.line,
+            'images',
+            `image file not found or unreadable: ${img.resolved}`,
+          );
+        }
+        const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
+        return { key: digest, header: readImageHeader(data.subarray(0, 65536)) };
+      })();
+      pathCache.set(img.resolved, p);
+    }
+    return p;
+  };
+  const analyse = async (row: DatasetRow, img: ImageRef): Promise<AnalysedImage> => {
+    if (img.kind === 'http') return { key: `url:${img.url}` };
+    if (img.kind === 'path') return analysePath(row, img);
+    const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', img.url)).toString('hex');
+    let head = dataUrlHead(img.url, 33);
+    let header = readImageHeader(head);
+    if (header.format === 'jpeg' && header.width === undefined) {
+      head = dataUrlHead(img.url, 256 * 1024);
+      header = readImageHeader(head);
+    }
+    if (header.format === 'unknown') {
+      throw new InputError(
+        row.file,
+        row.line,
+        'images',
+        `data URL (${img.mime}) does not hold a PNG, JPEG, GIF or WebP image`,
+      );
+    }
+    return { key: digest, header };
+  };
+
+  const finishRow = (row: DatasetRow, analysed: AnalysedImage[]) => {
+    const sid = row.sessionId ?? `(line ${row.line})`;
+    const keys = analysed.map((a) => a.key);
+    for (const a of analysed) {
+      if (!formats.has(a.key)) {
+        const h = a.header;
+        formats.set(a.key, h ? `${h.format} ${h.width ?? '?'}x${h.height ?? '?'}` : 'url (not fetched)');
+      }
+    }
+    let s = sessions.get(sid);
+    if (!s) {
+      s = { rows: 0, lastKeys: undefined };
+      sessions.set(sid, s);
+    } else if (s.lastKeys) {
+      const prev = new Set(s.lastKeys);
+      const n = keys.filter((k) => prev.has(k)).length;
+      shared[n] = (shared[n] ?? 0) + 1;
+    }
+    if (row.timestampMs !== undefined) {
+      if (s.lastTs !== undefined && row.timestampMs < s.lastTs && problems.length < 20) {
+        problems.push(`line ${row.line}: timestamp goes back in time within session ${sid}`);
+      }
+      s.lastTs = row.timestampMs;
+    }
+    s.rows++;
+    s.lastKeys = keys;
+  };
+
+  // Rows are analysed asynchronously, at most `depth` behind the reader, and finished in order.
+  const depth = 3;
+  const inflight: { row: DatasetRow; done: Promise<AnalysedImage[]> }[] = [];
+  const drainOne = async () => {
+    const head = inflight.shift()!;
+    finishRow(head.row, await head.done);
+  };
+  try {
+    for await (const row of readDataset(file, opts)) {
+      rows++;
+      order.push(row.sessionId ?? `(line ${row.line})`);
+      imagesPerRow.add(row.images.length);
+      words.add(countWords(row.texts));
+      images += row.images.length;
+      for (const img of row.images) kinds[img.kind] = (kinds[img.kind] ?? 0) + 1;
+      const done = Promise.all(row.images.map((img) => analyse(row, img)));
+      done.catch(() => {});
+      inflight.push({ row, done });
+      if (inflight.length >= depth) await drainOne();
+    }
+    while (inflight.length > 0) await drainOne();
+  } finally {
+    await Promise.allSettled(inflight.map((i) => i.done));
+  }
+
+  const formatCounts: Record<string, number> = {};
+  for (const label of formats.values()) formatCounts[label] = (formatCounts[label] ?? 0) + 1;
+  const turns = new Dist();
+  for (const s of sessions.values()) turns.add(s.rows);
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    file,
+    bytes: size,
+    rows,
+    sessions: sessions.size,
+    turnsPerSession: turns.get(),
+    imagesPerRow: imagesPerRow.get(),
+    images,
+    distinctImages: formats.size,
+    imageKinds: kinds,
+    sharedWithPreviousTurn: shared,
+    imageFormats: formatCounts,
+    wordsPerRow: words.get(),
+    layout: layoutOf(order),
+    orderProblems: problems,
+    seconds,
+    mbPerSecond: size / 1e6 / Math.max(seconds, 1e-9),
+  };
+}
+
+/** Classifies the order of session ids in the file. */
+export function layoutOf(order: string[]): InspectSummary['layout'] {
+  const distinct = new Set(order);
+  if (distinct.size === order.length) return 'one-row-per-session';
+  // grouped: each session's rows are contiguous
+  const closed = new Set<string>();
+  let grouped = true;
+  for (let i = 0; i < order.length; i++) {
+    const s = order[i]!;
+    if (closed.has(s)) {
+      grouped = false;
+      break;
+    }
+    if (i + 1 < order.length && order[i + 1] !== s) closed.add(s);
+  }
+  if (grouped) return 'grouped-by-session';
+  // interleaved: the file is the first block of distinct sessions repeated (possibly ragged at the end)
+  const n = distinct.size;
+  const first = order.slice(0, n);
+  if (new Set(first).size === n && order.every((s, i) => s === first[i % n])) return 'interleaved-by-turn';
+  return 'other';
+}
+
+export function formatSummary(s: InspectSummary): string {
+  const d = (x: Distribution, digits = 1) =>
+    x.min === x.max ? String(x.min) : `${x.min}..${x.max} (mean ${x.mean.toFixed(digits)})`;
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ') || '-';
+  const lines = [
+    `file                 ${s.file} (${(s.bytes / 1e6).toFixed(1)} MB)`,
+    `rows                 ${s.rows}`,
+    `sessions             ${s.sessions}, turns per session ${d(s.turnsPerSession)}`,
+    `layout               ${s.layout}`,
+    `images per row       ${d(s.imagesPerRow)}`,
+    `images               ${s.images} references, ${s.distinctImages} distinct by content (${kv(s.imageKinds)})`,
+    `shared with previous turn of the session: ${kv(s.sharedWithPreviousTurn)}  (images shared: rows)`,
+    `image formats        ${kv(s.imageFormats)}  (distinct images)`,
+    `words per row        ${d(s.wordsPerRow)}`,
+    `order problems       ${s.orderProblems.length === 0 ? 'none' : s.orderProblems.join('; ')}`,
+    `read in              ${s.seconds.toFixed(2)} s (${s.mbPerSecond.toFixed(0)} MB/s)`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

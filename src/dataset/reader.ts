@@ -1,0 +1,357 @@
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../util/errors.js';
+import type { DatasetRow, ImageRef } from './types.js';
+
+/**
+ * Streams the rows of an AIPerf `single_turn` JSONL file in bounded memory (one line at a time,
+ * plus the rows the consumer still holds).
+ *
+ * Lines are parsed by a small byte scanner rather than JSON.parse of the whole line: a row of the
+ * default dataset is ~52 MB, almost all of it five base64 images. The scanner finds each image
+ * string's bounds with Buffer.indexOf (memchr speed) and hands out a subarray of the line, so a
+ * data URL is never decoded, copied into a JS string or re-encoded. Only the small fields (text,
+ * session_id, ...) go through JSON.parse.
+ *
+ * Local image paths are resolved against the current working directory, as AIPerf does (it
+ * passes the string to PIL's Image.open, i.e. relative to the process cwd, not to the file).
+ */
+export async function* readDataset(
+  path: string,
+  opts: { signal?: AbortSignal } = {},
+): AsyncIterable<DatasetRow> {
+  const stream = createReadStream(path, { highWaterMark: 8 * 1024 * 1024, signal: opts.signal });
+  const cwd = process.cwd();
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let lineNo = 0;
+  let lineStart = 0; // byte offset of the line being accumulated
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, from);
+        if (nl < 0) break;
+        let line: Buffer;
+        if (pendingLength === 0) line = chunk.subarray(from, nl);
+        else {
+          pending.push(chunk.subarray(from, nl));
+          line = Buffer.concat(pending, pendingLength + nl - from);
+          pending = [];
+          pendingLength = 0;
+        }
+        lineNo++;
+        const row = parseRow(line, path, lineNo, lineStart, cwd);
+        if (row) yield row;
+        lineStart += line.length + 1;
+        from = nl + 1;
+      }
+      if (from < chunk.length) {
+        pending.push(chunk.subarray(from));
+        pendingLength += chunk.length - from;
+      }
+    }
+    if (pendingLength > 0) {
+      lineNo++;
+      const row = parseRow(Buffer.concat(pending, pendingLength), path, lineNo, lineStart, cwd);
+      if (row) yield row;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new InputError(path, 0, undefined, 'no such file');
+    }
+    throw err;
+  } finally {
+    stream.destroy();
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function isWs(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+class Scanner {
+  i = 0;
+  constructor(
+    readonly buf: Buffer,
+    readonly file: string,
+    readonly line: number,
+  ) {}
+
+  fail(field: string | undefined, detail: string): never {
+    throw new InputError(this.file, this.line, field, detail);
+  }
+
+  ws(): void {
+    const b = this.buf;
+    while (this.i < b.length && isWs(b[this.i])) this.i++;
+  }
+
+  expect(c: number, field: string | undefined, what: string): void {
+    this.ws();
+    if (this.buf[this.i] !== c) this.fail(field, `bad JSON: expected ${what} at column ${this.i + 1}`);
+    this.i++;
+  }
+
+  /** At an opening quote: returns the content bounds and whether it holds escapes; moves past it. */
+  string(field: string | undefined): { start: number; end: number; escaped: boolean } {
+    const b = this.buf;
+    if (b[this.i] !== QUOTE) this.fail(field, `bad JSON: expected a string at column ${this.i + 1}`);
+    const start = this.i + 1;
+    let j = start;
+    for (;;) {
+      const q = b.indexOf(QUOTE, j);
+      if (q < 0) this.fail(field, 'bad JSON: unterminated string');
+      let k = q - 1;
+      while (k >= start && b[k] === BACKSLASH) k--;
+      if ((q - 1 - k) % 2 === 0) {
+        this.i = q + 1;
+        return { start, end: q, escaped: b.subarray(start, q).indexOf(BACKSLASH) >= 0 };
+      }
+      j = q + 1;
+    }
+  }
+
+  /** Skips any JSON value and returns its bounds (validation is left to JSON.parse of the slice). */
+  value(field: string): { start: number; end: number } {
+    this.ws();
+    const b = this.buf;
+    const start = this.i;
+    const c = b[this.i];
+    if (c === QUOTE) {
+      this.string(field);
+      return { start, end: this.i };
+    }
+    if (c === 0x7b || c === 0x5b) {
+      let depth = 0;
+      while (this.i < b.length) {
+        const d = b[this.i];
+        if (d === QUOTE) {
+          this.string(field);
+          continue;
+        }
+        if (d === 0x7b || d === 0x5b) depth++;
+        else if (d === 0x7d || d === 0x5d) {
+          depth--;
+          if (depth === 0) {
+            this.i++;
+            return { start, end: this.i };
+          }
+        }
+        this.i++;
+      }
+      this.fail(field, 'bad JSON: unterminated object or array');
+    }
+    while (this.i < b.length) {
+      const d = b[this.i];
+      if (d === 0x2c || d === 0x7d || d === 0x5d || isWs(d)) break;
+      this.i++;
+    }
+    if (this.i === start) this.fail(field, `bad JSON: expected a value at column ${start + 1}`);
+    return { start, end: this.i };
+  }
+
+  parse(field: string, bounds: { start: number; end: number }): unknown {
+    try {
+      return JSON.parse(this.buf.toString('utf8', bounds.start, bounds.end));
+    } catch (err) {
+      this.fail(field, `bad JSON: ${(err as Error).message}`);
+    }
+  }
+}
+
+const KNOWN_FIELDS = new Set([
+  'session_id',
+  'text',
+  'texts',
+  'image',
+  'images',
+  'extra',
+  'output_length',
+  'delay',
+  'timestamp',
+  'role',
+]);
+const UNSUPPORTED_FIELDS = new Set(['audio', 'audios', 'video', 'videos']);
+
+const DATA_PREFIX = Buffer.from('data:');
+const BASE64_MARK = Buffer.from(';base64,');
+
+/** Parses one line; returns undefined for a blank line (AIPerf skips those too). */
+export function parseRow(
+  buf: Buffer,
+  file: string,
+  line: number,
+  byteOffset: number,
+  cwd = process.cwd(),
+): DatasetRow | undefined {
+  const s = new Scanner(buf, file, line);
+  s.ws();
+  if (s.i >= buf.length) return undefined;
+  const row: DatasetRow = {
+    file,
+    line,
+    byteOffset,
+    byteLength: buf.length,
+    sessionId: undefined,
+    texts: [],
+    images: [],
+  };
+  const seen = new Set<string>();
+  s.expect(0x7b, undefined, '"{" (each line must be one JSON object)');
+  s.ws();
+  if (buf[s.i] === 0x7d) s.i++;
+  else {
+    for (;;) {
+      s.ws();
+      const kb = s.string(undefined);
+      const key = s.parse('', { start: kb.start - 1, end: kb.end + 1 }) as string;
+      if (seen.has(key)) s.fail(key, 'appears twice');
+      seen.add(key);
+      if (UNSUPPORTED_FIELDS.has(key)) s.fail(key, 'audio and video inputs are not supported by mmload');
+      if (!KNOWN_FIELDS.has(key)) {
+        s.fail(key, `unknown field (single_turn fields: ${[...KNOWN_FIELDS].join(', ')})`);
+      }
+      s.expect(0x3a, key, '":"');
+      s.ws();
+      if (key === 'image' || key === 'images') readImages(s, key, row, cwd);
+      else assignField(s, key, s.parse(key, s.value(key)), row);
+      s.ws();
+      if (buf[s.i] === 0x2c) {
+        s.i++;
+        continue;
+      }
+      s.expect(0x7d, key, '"," or "}"');
+      break;
+    }
+  }
+  s.ws();
+  if (s.i < buf.length) s.fail(undefined, `bad JSON: unexpected data after the object at column ${s.i + 1}`);
+  if (seen.has('text') && seen.has('texts')) s.fail('texts', 'give either "text" or "texts", not both');
+  if (seen.has('image') && seen.has('images')) s.fail('images', 'give either "image" or "images", not both');
+  if (row.texts.length === 0 && row.images.length === 0) s.fail(undefined, 'empty row: no text and no image');
+  return row;
+}
+
+function assignField(s: Scanner, key: string, v: unknown, row: DatasetRow): void {
+  const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  switch (key) {
+    case 'session_id':
+      if (typeof v !== 'string' || v === '') s.fail(key, 'must be a non-empty string');
+      row.sessionId = v;
+      return;
+    case 'text':
+      if (typeof v !== 'string') s.fail(key, 'must be a string');
+      row.texts = [v];
+      return;
+    case 'texts':
+      row.texts = flattenTexts(s, key, v);
+      return;
+    case 'extra':
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) s.fail(key, 'must be an object');
+      row.extra = v as Record<string, unknown>;
+      return;
+    case 'output_length':
+      if (!Number.isInteger(v) || (v as number) < 1) s.fail(key, 'must be a positive integer');
+      row.outputLength = v as number;
+      return;
+    case 'delay':
+      if (!isNumber(v) || v < 0) s.fail(key, 'must be a non-negative number of milliseconds');
+      row.delayMs = v;
+      return;
+    case 'timestamp':
+      if (!isNumber(v) || v < 0) s.fail(key, 'must be a non-negative number of milliseconds');
+      row.timestampMs = v;
+      return;
+    case 'role':
+      if (typeof v !== 'string') s.fail(key, 'must be a string');
+      row.role = v;
+      return;
+  }
+}
+
+/** `texts` is a list of strings, or AIPerf's named form `[{"name":..., "contents":[...]}]`. */
+function flattenTexts(s: Scanner, key: string, v: unknown): string[] {
+  if (!Array.isArray(v)) s.fail(key, 'must be a list of strings');
+  const out: string[] = [];
+  for (const t of v) {
+    if (typeof t === 'string') out.push(t);
+    else if (t && typeof t === 'object' && Array.isArray((t as { contents?: unknown }).contents)) {
+      for (const c of (t as { contents: unknown[] }).contents) {
+        if (typeof c !== 'string') s.fail(key, 'contents must be strings');
+        out.push(c);
+      }
+    } else s.fail(key, 'must be a list of strings');
+  }
+  return out;
+}
+
+function readImages(s: Scanner, key: string, row: DatasetRow, cwd: string): void {
+  const b = s.buf;
+  if (key === 'image') {
+    if (b[s.i] !== QUOTE) s.fail(key, 'must be a string (a data URL, an http(s) URL or a file path)');
+    row.images = [readImage(s, key, cwd)];
+    return;
+  }
+  if (b[s.i] !== 0x5b) s.fail(key, 'must be a list of strings');
+  s.i++;
+  s.ws();
+  if (b[s.i] === 0x5d) {
+    s.i++;
+    return;
+  }
+  for (;;) {
+    s.ws();
+    if (b[s.i] !== QUOTE) {
+      s.fail(
+        key,
+        `item ${row.images.length + 1} must be a string (a data URL, an http(s) URL or a file path)`,
+      );
+    }
+    row.images.push(readImage(s, key, cwd));
+    s.ws();
+    if (b[s.i] === 0x2c) {
+      s.i++;
+      continue;
+    }
+    s.expect(0x5d, key, '"," or "]"');
+    return;
+  }
+}
+
+function readImage(s: Scanner, key: string, cwd: string): ImageRef {
+  const { start, end, escaped } = s.string(key);
+  // Escaped strings (e.g. "\/" for "/") are rare; decode them so the ref holds the URL itself.
+  const bytes = escaped
+    ? Buffer.from(s.parse(key, { start: start - 1, end: end + 1 }) as string, 'utf8')
+    : s.buf.subarray(start, end);
+  if (bytes.length === 0) s.fail(key, 'empty image reference');
+  if (bytes.subarray(0, DATA_PREFIX.length).equals(DATA_PREFIX)) {
+    const head = bytes.subarray(0, 256);
+    const comma = head.indexOf(0x2c);
+    const mark = head.indexOf(BASE64_MARK);
+    if (comma < 0 || mark < 0 || mark + BASE64_MARK.length - 1 !== comma) {
+      s.fail(key, 'data URL must look like data:image/<type>;base64,<data>');
+    }
+    const mime = head.toString('latin1', DATA_PREFIX.length, mark);
+    if (!/^image\/[a-z0-9.+-]+$/i.test(mime))
+      s.fail(key, `data URL has media type "${mime}", expected image/...`);
+    if (comma + 1 === bytes.length) s.fail(key, 'data URL has no data');
+    return { kind: 'data-url', url: bytes, mime };
+  }
+  const str = bytes.toString('utf8', 0, Math.min(bytes.length, 4096));
+  if (/^https?:\/\//i.test(str)) return { kind: 'http', url: bytes.toString('utf8') };
+  if (looksLikeBareBase64(str, bytes.length)) {
+    s.fail(key, 'bare base64 image data; AIPerf needs a data URL: prefix it with "data:image/png;base64,"');
+  }
+  const path = bytes.toString('utf8');
+  return { kind: 'path', path, resolved: resolve(cwd, path) };
+}
+
+/** Long runs of base64 alphabet with no dot are image data, not a file name. */
+function looksLikeBareBase64(head: string, length: number): boolean {
+  return length >= 256 && /^[A-Za-z0-9+/]+={0,2}$/.test(head.slice(0, 4096)) && !head.includes('.');
+}
