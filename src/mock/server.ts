@@ -49,7 +49,9 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   let closing = false;
   const sockets = new Set<Socket>();
 
+  const inFlight = new Set<MockRecord>();
   const finishRecord = (r: MockRecord): void => {
+    if (!inFlight.delete(r)) return;
     stats.inFlight--;
     if (keep) records.push(r);
   };
@@ -92,6 +94,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       imageMisses: 0,
       fault: fault?.kind,
     };
+    inFlight.add(rec);
     if (fault) stats.faults[fault.kind]++;
     if (fault?.kind === 'http500' || fault?.kind === 'http429') {
       rec.status = fault.kind === 'http500' ? 500 : 429;
@@ -121,6 +124,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     res.on('close', () => {
       if (!res.writableFinished && !aborted) {
         aborted = true;
+        rec.aborted = true;
         finishRecord(rec);
       }
     });
@@ -206,6 +210,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         while (i < n && bodyNs + offsets[i]! * 1e6 <= now) {
           if (fault && i === mid) {
             if (fault.kind === 'dropMidStream') {
+              rec.outputTokens = i;
               if (s) res.write(s);
               res.socket?.destroy();
               return;
@@ -215,6 +220,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
           s += chunk(i);
           i++;
         }
+        rec.outputTokens = i;
         if (i > 0 && rec.firstTokenNs === undefined) rec.firstTokenNs = now;
         if (i === n) {
           rec.lastTokenNs = now;
@@ -305,6 +311,11 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
+      // Requests cut by the close are recorded too, with what they had sent.
+      for (const r of [...inFlight]) {
+        r.aborted = true;
+        finishRecord(r);
+      }
       if (o.recordPath) await writeRecords(o.recordPath, records);
     },
   };

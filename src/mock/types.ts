@@ -91,6 +91,8 @@ export interface MockRecord {
   imageHits: number;
   imageMisses: number;
   fault?: FaultKind;
+  /** The stream was cut (client gone, dropMidStream, or server closed) before it finished. */
+  aborted?: boolean;
 }
 
 export interface MockStats {
