@@ -55,7 +55,8 @@ try {
       }
       arrivals.set(sid, times);
     };
-    await stream('warm-up');
+    // Warm-up at full concurrency: a fresh process's first streams pay JIT compilation.
+    await Promise.all(Array.from({ length: STREAMS }, () => stream('warm-up')));
     await Promise.all(Array.from({ length: STREAMS }, (_, i) => stream(`s${round}-${i}`)));
     await pool.close();
     await mock.stop();
@@ -68,11 +69,12 @@ try {
       );
     const errs: number[] = [];
     const ttftErrs: number[] = [];
-    // The mock's own send times (first and last token) against their deadlines: its part alone.
+    // The mock's own worst lateness per stream (every token write against its deadline): its part alone.
     const sendErrs: number[] = [];
     for (const r of recs) {
       if (r.sessionId === 'warm-up') continue;
       const times = arrivals.get(r.sessionId)!;
+      if (!times) continue;
       sendErrs.push(
         (r.firstTokenNs - r.bodyNs) / 1e6 - TTFT,
         (r.lastTokenNs - r.bodyNs) / 1e6 - TTFT - (TOKENS - 1) * ITL,
@@ -99,16 +101,18 @@ try {
 console.log(
   `latency injection: ${STREAMS} concurrent streams x ${TOKENS} tokens, TTFT ${TTFT} ms, ITL ${ITL} ms`,
 );
-console.log('round  token lateness p50 ms  p99 ms  max ms  TTFT p99 ms  mock send p99 ms');
+console.log(
+  'round  token lateness p50 ms  p99 ms  max ms  TTFT p99 ms  p99 of per-stream max mock lateness ms',
+);
 for (const r of rows) {
   console.log(
-    `${String(r.round).padStart(5)}  ${r.p50.toFixed(3).padStart(20)}  ${r.p99.toFixed(3).padStart(6)}  ${r.max.toFixed(2).padStart(6)}  ${r.ttftP99.toFixed(3).padStart(11)}  ${r.sendP99.toFixed(3).padStart(16)}`,
+    `${String(r.round).padStart(5)}  ${r.p50.toFixed(3).padStart(20)}  ${r.p99.toFixed(3).padStart(6)}  ${r.max.toFixed(2).padStart(6)}  ${r.ttftP99.toFixed(3).padStart(11)}  ${r.sendP99.toFixed(3).padStart(37)}`,
   );
 }
 const p99 = median(rows.map((r) => r.p99));
 const sendP99 = median(rows.map((r) => r.sendP99));
 console.log(
-  `median p99 lateness ${p99.toFixed(3)} ms at the client, ${sendP99.toFixed(3)} ms at the mock's send (goal <= 1 ms)`,
+  `median p99 lateness ${p99.toFixed(3)} ms at the client, ${sendP99.toFixed(3)} ms for the mock's worst token per stream (goal <= 1 ms)`,
 );
 mkdirSync(new URL('results', import.meta.url), { recursive: true });
 writeFileSync(

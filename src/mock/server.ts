@@ -206,6 +206,8 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       const step = (): void => {
         if (aborted) return;
         const now = nowNsNumber();
+        const late = now - (bodyNs + offsets[i]! * 1e6);
+        if (late > (rec.maxLateNs ?? 0)) rec.maxLateNs = late;
         let s = i === 0 ? w.role() : '';
         while (i < n && bodyNs + offsets[i]! * 1e6 <= now) {
           if (fault && i === mid) {

@@ -83,6 +83,8 @@ export interface MockRecord {
   bodyNs: number;
   firstTokenNs?: number;
   lastTokenNs?: number;
+  /** Streams with latency: the worst lateness of a token write against its deadline, ns. */
+  maxLateNs?: number;
   status: number;
   stream: boolean;
   promptTokens: number;
