@@ -46,3 +46,20 @@ test('a 60 MB request (five 12 MB images) is answered, and repeated images hit t
     await m.close();
   }
 });
+
+test('bodies over maxBodyBytes are answered 413 and the server keeps serving', async () => {
+  const m = await startMock({ maxBodyBytes: 1000 });
+  try {
+    try {
+      const r = await post(m.url, JSON.stringify(chatBody('x'.repeat(5000))));
+      assert.equal(r.status, 413);
+    } catch (err) {
+      // The server may close before the client has sent everything: still a refusal.
+      assert.match(String((err as Error).message), /other side closed|ECONNRESET|EPIPE|socket/i);
+    }
+    assert.equal(m.stats().badRequests, 1);
+    assert.equal((await post(m.url, chatBody('small', { max_tokens: 1 }))).status, 200);
+  } finally {
+    await m.close();
+  }
+});

@@ -102,3 +102,22 @@ test('CLI fault specs parse, and bad ones are rejected', () => {
   assert.throws(() => parseFaultSpec('http500=2'), /probability/);
   assert.throws(() => parseFaultSpec('http500'), /expected/);
 });
+
+test('non-stream requests see the faults too: dropped connection, truncated JSON', async () => {
+  const plain = chatBody('fault test', { max_tokens: 4, ignore_eos: true });
+  for (const kind of ['dropMidStream', 'malformedEvent'] as const) {
+    const m = await startMock({ faults: { [kind]: { everyNth: 1 } } });
+    try {
+      let failed = false;
+      try {
+        const r = await post(m.url, plain);
+        JSON.parse(r.chunks.map((c) => c.text).join(''));
+      } catch {
+        failed = true;
+      }
+      assert.ok(failed, `${kind} observed`);
+    } finally {
+      await m.close();
+    }
+  }
+});

@@ -142,6 +142,17 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       const send = (): void => {
         if (aborted) return;
         rec.firstTokenNs = rec.lastTokenNs = nowNsNumber();
+        if (fault?.kind === 'dropMidStream') {
+          res.socket?.destroy();
+          return;
+        }
+        if (fault?.kind === 'malformedEvent') {
+          // The non-stream counterpart of a malformed event: a truncated JSON body.
+          res.writeHead(200, JSON_HEADERS);
+          res.end('{"id":"malformed","object":"chat.completion","choices":[');
+          done();
+          return;
+        }
         const reasoning = pieces.slice(0, nReason).join('').trimStart();
         const content = pieces.slice(nReason).join('').trimStart();
         res.writeHead(200, JSON_HEADERS);
@@ -196,7 +207,12 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         scheduler.at(bodyNs + first * 1e6, () => {
           if (aborted) return;
           rec.firstTokenNs = rec.lastTokenNs = nowNsNumber();
-          res.end(w.role() + tail());
+          if (fault?.kind === 'dropMidStream') {
+            res.socket?.destroy();
+            return;
+          }
+          const bad = fault?.kind === 'malformedEvent' ? 'data: {"id":"malformed",\n\n' : '';
+          res.end(w.role() + bad + tail());
           done();
         });
         return;
@@ -246,8 +262,20 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     const path = q >= 0 ? url.slice(0, q) : url;
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > o.maxBodyBytes) {
+          stats.badRequests++;
+          res.setHeader('connection', 'close');
+          sendError(res, 413, `request body larger than ${o.maxBodyBytes} bytes`, 'RequestTooLarge');
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
       req.on('end', () => {
+        if (size > o.maxBodyBytes) return;
         try {
           complete(req, res, arrivalNs, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
         } catch (err) {

@@ -54,6 +54,8 @@ export interface MockOptions {
   /** Keep per-request records in memory for records() (off for long benchmark runs). */
   keepRecords: boolean;
   faults: FaultConfig;
+  /** Larger request bodies are answered 413 (protects the mock's memory). */
+  maxBodyBytes: number;
 }
 
 export const DEFAULT_MOCK_OPTIONS: MockOptions = {
@@ -73,6 +75,7 @@ export const DEFAULT_MOCK_OPTIONS: MockOptions = {
   defaultMaxTokens: 64,
   keepRecords: true,
   faults: {},
+  maxBodyBytes: 512 * 1024 * 1024,
 };
 
 /** The mock's own ground truth for one request (monotonic ns, src/util/clock.ts). */
