@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { compareCommand } from './compare.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
+import { mockCommand } from './mock.js';
 
 /** Every subcommand, one module each. Add a command by adding its module here. */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-export const commands: CommandModule<any, any>[] = [generateCommand, inspectCommand, compareCommand];
+export const commands: CommandModule<any, any>[] = [generateCommand, inspectCommand, mockCommand, compareCommand];

@@ -1,0 +1,125 @@
+/** Shared types of the embedded OpenAI-compatible endpoint (`mmload mock`). */
+
+export type ReasoningField = 'reasoning_content' | 'reasoning' | 'both';
+
+export const FAULT_KINDS = [
+  'http500',
+  'http429',
+  'dropMidStream',
+  'malformedEvent',
+  'delayHeadersMs',
+  'stallMs',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * When a fault fires: with `probability` per request (seeded), or on every `everyNth` request
+ * (1-based: everyNth 3 hits requests 3, 6, 9...). `ms` is the duration for delayHeadersMs/stallMs.
+ */
+export interface FaultSpec {
+  probability?: number;
+  everyNth?: number;
+  ms?: number;
+}
+
+export type FaultConfig = Partial<Record<FaultKind, FaultSpec>>;
+
+export interface MockOptions {
+  host: string;
+  /** 0 = ephemeral. */
+  port: number;
+  model: string;
+  /** Base time to first token. */
+  ttftMs: number;
+  /** Prefill cost per prompt token, microseconds. */
+  prefillUsPerToken: number;
+  /** Encode cost per image that misses the embedding cache. */
+  imageEncodeMs: number;
+  /** Prompt tokens counted per image. */
+  imageTokens: number;
+  /** Inter-token latency. */
+  itlMs: number;
+  /** Seeded uniform [0, jitterMs) added to TTFT and to each token's deadline. */
+  jitterMs: number;
+  seed: number;
+  /** Images kept in the LRU embedding cache; 0 disables the cache. */
+  cacheCapacity: number;
+  /** The first K output tokens are streamed as reasoning. */
+  reasoningTokens: number;
+  reasoningField: ReasoningField;
+  /** Output length when the request gives neither max_tokens nor max_completion_tokens. */
+  defaultMaxTokens: number;
+  /** JSONL of per-request records, written on close (atomically). */
+  recordPath?: string;
+  /** Keep per-request records in memory for records() (off for long benchmark runs). */
+  keepRecords: boolean;
+  faults: FaultConfig;
+  /** Larger request bodies are answered 413 (protects the mock's memory). */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_MOCK_OPTIONS: MockOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  model: 'mmload-mock',
+  ttftMs: 0,
+  prefillUsPerToken: 0,
+  imageEncodeMs: 0,
+  imageTokens: 256,
+  itlMs: 0,
+  jitterMs: 0,
+  seed: 1,
+  cacheCapacity: 1024,
+  reasoningTokens: 0,
+  reasoningField: 'reasoning_content',
+  defaultMaxTokens: 64,
+  keepRecords: true,
+  faults: {},
+  maxBodyBytes: 512 * 1024 * 1024,
+};
+
+/** The mock's own ground truth for one request (monotonic ns, src/util/clock.ts). */
+export interface MockRecord {
+  index: number;
+  sessionId: string;
+  arrivalNs: number;
+  bodyNs: number;
+  firstTokenNs?: number;
+  lastTokenNs?: number;
+  /** Streams with latency: the worst lateness of a token write against its deadline, ns. */
+  maxLateNs?: number;
+  status: number;
+  stream: boolean;
+  promptTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  imageHits: number;
+  imageMisses: number;
+  fault?: FaultKind;
+  /** The stream was cut (client gone, dropMidStream, or server closed) before it finished. */
+  aborted?: boolean;
+}
+
+export interface MockStats {
+  requests: number;
+  completions: number;
+  promptTokens: number;
+  outputTokens: number;
+  imageHits: number;
+  imageMisses: number;
+  badRequests: number;
+  notFound: number;
+  faults: Record<FaultKind, number>;
+  /** Requests whose response has not finished yet. */
+  inFlight: number;
+}
+
+export interface MockHandle {
+  /** e.g. http://127.0.0.1:43121 */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  stats(): MockStats;
+  /** Per-request records so far (also written to recordPath on close). */
+  records(): readonly MockRecord[];
+}
