@@ -6,4 +6,9 @@ import { mockCommand } from './mock.js';
 
 /** Every subcommand, one module each. Add a command by adding its module here. */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules have heterogeneous argument types
-export const commands: CommandModule<any, any>[] = [generateCommand, inspectCommand, mockCommand, compareCommand];
+export const commands: CommandModule<any, any>[] = [
+  generateCommand,
+  inspectCommand,
+  mockCommand,
+  compareCommand,
+];
