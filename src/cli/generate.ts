@@ -47,8 +47,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   describe: 'Generate the sliding-window multimodal dataset (AIPerf single_turn JSONL)',
   builder: (y: Argv) =>
     y
-      .usage(
-        '$0 generate [options]\n\nWrites rows {"session_id","text","images"} interleaved by turn; user u at turn t carries ' +
+      .epilog(
+        'Writes rows {"session_id","text","images"} interleaved by turn; user u at turn t carries ' +
           'images u*(window+turns-1)+t .. +window-1, so each turn repeats window-1 images of the previous one. ' +
           "The defaults reproduce the recipe's 30u_8t_5w_8000word_base64.jsonl (about 12.5 GB inline).",
       )

@@ -22,6 +22,7 @@ interface MockArgs {
   'default-max-tokens': number;
   record?: string;
   fault?: string[];
+  'max-body-mb': number;
 }
 
 const d = DEFAULT_MOCK_OPTIONS;
@@ -88,6 +89,11 @@ export const mockCommand: CommandModule<object, MockArgs> = {
         default: d.defaultMaxTokens,
         describe:
           'Output limit when a request sets neither max_tokens nor max_completion_tokens. Without ignore_eos the length is seeded uniform in [min_tokens, max]; with ignore_eos it is exactly max',
+      })
+      .option('max-body-mb', {
+        type: 'number',
+        default: d.maxBodyBytes / 1024 / 1024,
+        describe: 'Request bodies larger than this (MiB) are answered 413',
       })
       .option('record', {
         type: 'string',
@@ -170,5 +176,6 @@ function toOptions(a: MockArgs): Partial<MockOptions> {
     // Records are kept in memory only to be written out.
     keepRecords: a.record !== undefined,
     faults,
+    maxBodyBytes: Math.floor(nonNeg('max-body-mb', a['max-body-mb']) * 1024 * 1024),
   };
 }

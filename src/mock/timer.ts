@@ -6,7 +6,14 @@ import { nowNsNumber } from '../util/clock.js';
  * with setImmediate, which lets I/O run between polls. One shared queue keeps the polling cost
  * independent of the number of streams.
  */
-const SPIN_NS = 2_000_000;
+const SPIN_NS = envSpinNs() ?? 2_000_000;
+
+/** MMLOAD_MOCK_SPIN_US overrides the polling window (benchmarks compare settings side by side). */
+function envSpinNs(): number | undefined {
+  const v = process.env.MMLOAD_MOCK_SPIN_US;
+  if (v === undefined || v === '' || !Number.isFinite(Number(v)) || Number(v) < 0) return undefined;
+  return Number(v) * 1000;
+}
 
 interface Entry {
   at: number;
