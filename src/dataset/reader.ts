@@ -18,10 +18,21 @@ import type { DatasetRow, ImageRef } from './types.js';
  */
 export async function* readDataset(
   path: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; onInvalid?: (err: InputError) => void } = {},
 ): AsyncIterable<DatasetRow> {
   const stream = createReadStream(path, { highWaterMark: 8 * 1024 * 1024, signal: opts.signal });
   const cwd = process.cwd();
+  // With onInvalid, a bad line is reported and skipped (`run --skip-invalid`); without, it ends the read.
+  const parse = (line: Buffer, n: number, offset: number): DatasetRow | undefined => {
+    if (!opts.onInvalid) return parseRow(line, path, n, offset, cwd);
+    try {
+      return parseRow(line, path, n, offset, cwd);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      opts.onInvalid(err);
+      return undefined;
+    }
+  };
   let pending: Buffer[] = [];
   let pendingLength = 0;
   let lineNo = 0;
@@ -41,7 +52,7 @@ export async function* readDataset(
           pendingLength = 0;
         }
         lineNo++;
-        const row = parseRow(line, path, lineNo, lineStart, cwd);
+        const row = parse(line, lineNo, lineStart);
         if (row) yield row;
         lineStart += line.length + 1;
         from = nl + 1;
@@ -53,7 +64,7 @@ export async function* readDataset(
     }
     if (pendingLength > 0) {
       lineNo++;
-      const row = parseRow(Buffer.concat(pending, pendingLength), path, lineNo, lineStart, cwd);
+      const row = parse(Buffer.concat(pending, pendingLength), lineNo, lineStart);
       if (row) yield row;
     }
   } catch (err) {

@@ -1,0 +1,172 @@
+import type { Dispatcher } from 'undici';
+import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
+import { nowNsNumber } from '../util/clock.js';
+import type { RequestBody } from './request.js';
+import { classifyEvent, SseParser } from './sse.js';
+
+/**
+ * One streamed chat completion over undici's low-level dispatch API, so that every step is
+ * stamped on the one monotonic clock: start (just before dispatch), body fully written (the
+ * socket accepted the last byte: upload time matters with 52 MB bodies), response headers, every
+ * content chunk (the read that delivered it), end.
+ */
+export interface SendOptions {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: RequestBody;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Identity of the request, filled into the record. */
+export type RecordIdentity = Pick<RequestRecord, 'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs'>;
+
+/** Written to the socket in slices, so that the "sent" stamp follows the socket's backpressure. */
+const SLICE = 1 << 20;
+
+function* slices(parts: Buffer[]): Generator<Buffer> {
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i += SLICE) yield i === 0 && p.length <= SLICE ? p : p.subarray(i, i + SLICE);
+  }
+}
+
+const MAX_ERROR_BODY = 2048;
+
+function connectionKind(err: Error & { code?: string }): ErrorKind {
+  return err.name === 'AbortError' ? 'cancelled' : 'connection';
+}
+
+export function sendChatRequest(dispatcher: Dispatcher, id: RecordIdentity, o: SendOptions): Promise<RequestRecord> {
+  return new Promise<RequestRecord>((resolve) => {
+    const rec: RequestRecord = { ...id, startNs: 0, endNs: 0, chunkNs: [], requestBytes: o.body.length };
+    const parser = new SseParser();
+    let responseBytes = 0;
+    let status = 0;
+    let errorBody = '';
+    let done = false;
+    let finished = false;
+    let streamError: RequestError | undefined;
+    let usageTokens: number | undefined;
+    let settled = false;
+    let abortFn: ((err: Error) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let stopReason: RequestError | undefined;
+
+    const settle = (error?: RequestError) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      rec.endNs = nowNsNumber();
+      rec.responseBytes = responseBytes;
+      if (status) rec.status = status;
+      if (rec.chunkNs.length > 0) {
+        rec.firstChunkNs = rec.chunkNs[0];
+        rec.lastChunkNs = rec.chunkNs[rec.chunkNs.length - 1];
+      }
+      if (usageTokens !== undefined) {
+        rec.outputTokens = usageTokens;
+        rec.outputTokensSource = 'usage';
+      } else if (rec.chunkNs.length > 0) {
+        rec.outputTokens = rec.chunkNs.length;
+        rec.outputTokensSource = 'chunks';
+      }
+      const err =
+        error ??
+        streamError ??
+        (status < 200 || status >= 300
+          ? { kind: 'http' as const, status, message: `HTTP ${status}: ${errorBody.trim().slice(0, 500)}` }
+          : !done && !finished
+            ? { kind: 'truncated' as const, message: 'the stream ended without [DONE] or a finish_reason' }
+            : rec.chunkNs.length === 0
+              ? { kind: 'empty' as const, message: 'the response held no content chunk' }
+              : undefined);
+      if (err) rec.error = err;
+      resolve(rec);
+    };
+
+    const onAbort = () => {
+      stopReason = { kind: 'cancelled', message: 'stopped before the response completed' };
+      if (abortFn) abortFn(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
+      else settle(stopReason);
+    };
+
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abort) {
+        abortFn = abort as (err: Error) => void;
+        if (o.signal?.aborted) onAbort();
+      },
+      onRequestSent() {
+        rec.sentNs = nowNsNumber();
+      },
+      onHeaders(statusCode) {
+        rec.headersNs = nowNsNumber();
+        status = statusCode;
+        return true;
+      },
+      onData(chunk: Buffer) {
+        const t = nowNsNumber();
+        responseBytes += chunk.length;
+        if (status < 200 || status >= 300) {
+          if (errorBody.length < MAX_ERROR_BODY) errorBody += chunk.toString('utf8', 0, MAX_ERROR_BODY);
+          return true;
+        }
+        parser.feed(chunk, (data) => {
+          const ev = classifyEvent(data);
+          if (ev.done) done = true;
+          if (ev.finish) finished = true;
+          if (ev.content) {
+            rec.chunkNs.push(t);
+            if (ev.output && rec.firstContentNs === undefined) rec.firstContentNs = t;
+          }
+          if (ev.usage) {
+            if (ev.usage.completionTokens !== undefined) usageTokens = ev.usage.completionTokens;
+            if (ev.usage.promptTokens !== undefined) rec.promptTokens = ev.usage.promptTokens;
+            if (ev.usage.reasoningTokens !== undefined) rec.reasoningTokens = ev.usage.reasoningTokens;
+          }
+          if (ev.error && !streamError) streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
+          if (ev.malformed && !streamError) {
+            streamError = { kind: 'malformed', message: `unparseable SSE event: ${data.toString('utf8', 0, 120)}` };
+          }
+        });
+        return true;
+      },
+      onComplete() {
+        settle();
+      },
+      onError(err: Error) {
+        if (stopReason) return settle(stopReason);
+        const midStream = rec.headersNs !== undefined;
+        settle({
+          kind: midStream && connectionKind(err) === 'connection' ? 'truncated' : connectionKind(err),
+          message: `${midStream ? 'during the response: ' : ''}${err.message}`,
+        });
+      },
+    };
+
+    if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        stopReason = { kind: 'timeout', message: `no complete response within ${o.timeoutMs} ms` };
+        if (abortFn) abortFn(new Error('timeout'));
+        else settle(stopReason);
+      }, o.timeoutMs);
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    rec.startNs = nowNsNumber();
+    try {
+      dispatcher.dispatch(
+        {
+          origin: o.origin,
+          path: o.path,
+          method: 'POST',
+          headers: { ...o.headers, 'content-length': String(o.body.length) },
+          body: slices(o.body.parts),
+        },
+        handler,
+      );
+    } catch (err) {
+      settle({ kind: 'connection', message: (err as Error).message });
+    }
+  });
+}

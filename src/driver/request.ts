@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { DatasetRow, ImageRef } from '../dataset/types.js';
+import { InputError, UserError } from '../util/errors.js';
+
+/**
+ * A request body in AIPerf's shape, built once per request as a list of Buffers: the data-URL
+ * images of the dataset row are spliced in as they stand in the file (never decoded, copied into
+ * strings or re-encoded), so a 52 MB body costs a few small allocations.
+ */
+export interface RequestBody {
+  parts: Buffer[];
+  length: number;
+}
+
+export interface BodySettings {
+  model: string;
+  /** Output-token limit, as max_tokens or (useMaxCompletionTokens) max_completion_tokens. */
+  maxTokens?: number;
+  useMaxCompletionTokens: boolean;
+  /** stream_options.include_usage: the server's completion_tokens count the output. */
+  includeUsage: boolean;
+  /** `--extra-inputs`, merged into every body after the limits (AIPerf's order). */
+  extraInputs: Record<string, unknown>;
+}
+
+/**
+ * `--extra-inputs key:value` as AIPerf reads it: the value is JSON when it parses (numbers,
+ * booleans, objects), otherwise a string; a whole JSON object is accepted too.
+ */
+export function parseExtraInputs(items: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    const t = item.trim();
+    if (t.startsWith('{')) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(t);
+      } catch {
+        throw new UserError(`--extra-inputs ${item}: not valid JSON`);
+      }
+      Object.assign(out, obj);
+      continue;
+    }
+    const i = t.indexOf(':');
+    if (i <= 0) throw new UserError(`--extra-inputs ${item}: expected key:value (e.g. min_tokens:1024, ignore_eos:true)`);
+    const key = t.slice(0, i);
+    const raw = t.slice(i + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string value
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+const MIME_BY_EXT: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+
+/** Local image files read and encoded once each (by resolved path) into data URLs. */
+export class ImagePathCache {
+  private readonly cache = new Map<string, Promise<Buffer>>();
+
+  get(ref: Extract<ImageRef, { kind: 'path' }>, row: DatasetRow): Promise<Buffer> {
+    let p = this.cache.get(ref.resolved);
+    if (!p) {
+      const mime = MIME_BY_EXT[extname(ref.resolved).toLowerCase()];
+      if (!mime) {
+        return Promise.reject(
+          new InputError(row.file, row.line, 'images', `${ref.path}: unknown image type (use .png, .jpg, .webp or .gif)`),
+        );
+      }
+      p = readFile(ref.resolved).then(
+        (bytes) => Buffer.concat([Buffer.from(`data:${mime};base64,`), Buffer.from(bytes.toString('base64'))]),
+        () => {
+          throw new InputError(row.file, row.line, 'images', `${ref.path}: cannot read image file ${ref.resolved}`);
+        },
+      );
+      this.cache.set(ref.resolved, p);
+    }
+    return p;
+  }
+}
+
+const P = (s: string) => Buffer.from(s);
+const OPEN_USER_PARTS = P('{"messages":[{"role":"user","content":[');
+const OPEN_USER_STRING = P('{"messages":[{"role":"user","content":');
+const TEXT_OPEN = P('{"type":"text","text":');
+const CLOSE_OBJ = P('}');
+const COMMA = P(',');
+const IMAGE_OPEN = P('{"type":"image_url","image_url":{"url":"');
+const IMAGE_CLOSE = P('"}}');
+const CLOSE_PARTS = P(']}],');
+const CLOSE_STRING = P('}],');
+
+/** Builds the body of one row. Pure but for reading local image paths (cached). */
+export async function buildBody(row: DatasetRow, s: BodySettings, images: ImagePathCache): Promise<RequestBody> {
+  const parts: Buffer[] = [];
+  const urls: Buffer[] = [];
+  for (const ref of row.images) {
+    if (ref.kind === 'data-url') urls.push(ref.url);
+    else if (ref.kind === 'http') urls.push(Buffer.from(ref.url));
+    else urls.push(await images.get(ref, row));
+  }
+  const role = row.role && row.role !== 'user' ? row.role : undefined;
+  if (urls.length === 0 && row.texts.length === 1) {
+    // AIPerf: one text and no media -> content is a plain string.
+    parts.push(role ? P(`{"messages":[{"role":${JSON.stringify(role)},"content":`) : OPEN_USER_STRING);
+    parts.push(P(JSON.stringify(row.texts[0])), CLOSE_STRING);
+  } else {
+    parts.push(role ? P(`{"messages":[{"role":${JSON.stringify(role)},"content":[`) : OPEN_USER_PARTS);
+    let first = true;
+    for (const text of row.texts) {
+      if (!first) parts.push(COMMA);
+      first = false;
+      parts.push(TEXT_OPEN, P(JSON.stringify(text)), CLOSE_OBJ);
+    }
+    for (const url of urls) {
+      if (!first) parts.push(COMMA);
+      first = false;
+      // Data URLs are base64 (no character needs escaping); http URLs are checked below.
+      parts.push(IMAGE_OPEN, url, IMAGE_CLOSE);
+    }
+    parts.push(CLOSE_PARTS);
+  }
+  const tail: Record<string, unknown> = { model: s.model, stream: true };
+  if (s.includeUsage) tail.stream_options = { include_usage: true };
+  if (s.maxTokens !== undefined) tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = s.maxTokens;
+  if (row.outputLength !== undefined) tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = row.outputLength;
+  Object.assign(tail, s.extraInputs, row.extra);
+  // `{"model":...}` without its opening brace continues the object opened by "messages".
+  parts.push(P(JSON.stringify(tail).slice(1)));
+  for (const ref of row.images) {
+    if (ref.kind === 'http' && /["\\\u0000-\u001f]/.test(ref.url)) {
+      throw new InputError(row.file, row.line, 'images', `image URL needs JSON escaping, which mmload does not do: ${ref.url.slice(0, 80)}`);
+    }
+  }
+  let length = 0;
+  for (const b of parts) length += b.length;
+  return { parts, length };
+}
