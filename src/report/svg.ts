@@ -65,9 +65,10 @@ export function formatNumber(v: number): string {
   if (a === 0) return '0';
   if (a >= 10000) return `${(v / 1000).toFixed(0)}k`;
   if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(2);
+  // Number(...) drops trailing zeros: 5 not 5.00 on an axis.
+  if (a >= 10) return String(Number(v.toFixed(1)));
+  if (a >= 1) return String(Number(v.toFixed(2)));
+  return String(Number(v.toPrecision(2)));
 }
 
 function ticks(scale: Scale, lo: number, hi: number): Array<{ at: number; label: string }> {
