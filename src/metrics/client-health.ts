@@ -1,0 +1,37 @@
+import { type Summary, stat } from './summary.js';
+
+/**
+ * When the client itself could have distorted the results, say so. A blocked event loop stamps
+ * chunks late (by up to its delay), which inflates TTFT and inter-chunk gaps; a sender that falls
+ * behind the plan (rate mode) under-loads the server. Thresholds are relative to what was
+ * measured: a 3 ms stall matters for a 10 ms ITL, not for a 20 s TTFT.
+ */
+export function clientWarnings(s: Summary): string[] {
+  const out: string[] = [];
+  const c = s.client;
+  if (!c) return out;
+  const itl = stat(s, 'inter_token_latency', 'avg') ?? stat(s, 'inter_chunk_latency', 'avg');
+  const ttft = stat(s, 'time_to_first_token', 'p50');
+  const loop = c.eventLoopDelayMs;
+  if (loop) {
+    const bounds = [itl, ttft].filter((v): v is number => v !== undefined).map((v) => 0.05 * v);
+    const limit = Math.min(5, ...bounds);
+    if (loop.p99 > limit) {
+      const ref = itl !== undefined ? `ITL avg ${itl.toFixed(2)} ms` : `TTFT p50 ${ttft?.toFixed(2)} ms`;
+      out.push(
+        `client event-loop delay p99 ${loop.p99.toFixed(2)} ms (max ${loop.max.toFixed(2)} ms) against ${ref}: ` +
+          'chunk timestamps may be late by up to that much; lower the concurrency or free the CPU and re-run',
+      );
+    }
+  }
+  const late = c.lateSends ?? 0;
+  const total = s.requestCount + s.errorCount;
+  if (total > 0 && late / total > 0.01) {
+    const lag = c.sendLagMs ? ` (send lag p99 ${c.sendLagMs.p99.toFixed(2)} ms)` : '';
+    out.push(
+      `${late} of ${total} requests left later than planned${lag}: the client did not hold the requested rate; ` +
+        'the mmload_corrected_* latencies count the waiting time',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,239 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { HistogramSet } from './histograms.js';
+import { metricDef } from './metric-defs.js';
+import { requestMetrics } from './per-request.js';
+import type { RequestRecord } from './record.js';
+import { STAT_KEYS, type Summary } from './summary.js';
+
+export const FILES = {
+  json: 'profile_export_mmload.json',
+  csv: 'profile_export_mmload.csv',
+  records: 'records.jsonl',
+  hlog: 'histograms.hlog',
+  config: 'run_config.json',
+  dataset: 'dataset_manifest.json',
+} as const;
+
+/** AIPerf's JsonExportData.SCHEMA_VERSION (src/aiperf/common/models/export_models.py). */
+export const AIPERF_SCHEMA_VERSION = '1.0';
+
+/** Counters AIPerf holds as Python ints (their CSV cell has no decimals). */
+const INTEGER_METRICS = new Set([
+  'request_count',
+  'error_request_count',
+  'good_request_count',
+  'total_output_tokens',
+  'total_osl',
+  'total_isl',
+  'total_reasoning_tokens',
+  'total_error_isl',
+]);
+
+function metricJson(m: Summary['metrics'][string]): Record<string, number | string> {
+  const out: Record<string, number | string> = { unit: m.unit };
+  for (const k of STAT_KEYS) {
+    const v = m[k];
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  }
+  if (typeof m.count === 'number' && (m.p50 !== undefined || m.count !== 1)) out.count = m.count;
+  return out;
+}
+
+/**
+ * The summary in AIPerf's profile_export_aiperf.json layout: every metric a top-level key holding
+ * {unit, avg, p1..p99, min, max, std}, run scalars as {unit, avg}, then error_summary, times and
+ * was_cancelled. mmload's own data lives under keys starting with `mmload` (never an AIPerf key).
+ */
+export function toAiperfJson(s: Summary): Record<string, unknown> {
+  const out: Record<string, unknown> = { schema_version: AIPERF_SCHEMA_VERSION };
+  for (const [tag, m] of Object.entries(s.metrics)) out[tag] = metricJson(m);
+  out.was_cancelled = s.wasCancelled ?? false;
+  const details =
+    s.errorDetails ??
+    Object.entries(s.errorsByKind).map(([type, count]) => ({
+      code: null,
+      type,
+      message: type,
+      count: count ?? 0,
+    }));
+  out.error_summary = details.map((d) => ({
+    error_details: { code: d.code, type: d.type, message: d.message },
+    count: d.count,
+  }));
+  if (s.startTime) out.start_time = s.startTime;
+  if (s.endTime) out.end_time = s.endTime;
+  out.mmload = {
+    version: s.toolVersion,
+    label: s.label,
+    request_count: s.requestCount,
+    error_count: s.errorCount,
+    errors_by_kind: s.errorsByKind,
+    warmup_count: s.warmupCount,
+    benchmark_duration_sec: s.durationSec,
+    output_token_source: s.outputTokenSource,
+    client: s.client,
+    dataset: s.dataset,
+    config: s.config,
+    timeline: s.timeline,
+  };
+  return out;
+}
+
+function csvCell(tag: string, v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '';
+  if (INTEGER_METRICS.has(tag) && Number.isInteger(v)) return String(v);
+  return v.toFixed(2);
+}
+
+function csvName(tag: string, unit: string): string {
+  const header = metricDef(tag)?.header ?? tag;
+  const u = unit.toLowerCase();
+  const name = u === 'count' || u === 'requests' ? header : `${header} (${unit})`;
+  return /[",\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name;
+}
+
+/**
+ * AIPerf's CSV layout (aiperf/exporters/csv_exporter.py): a section `Metric,avg,min,max,p1..p99,std`
+ * for metrics with percentiles, a blank line, then `Metric,Value` for run scalars; rows sorted by
+ * tag; names are headers with the unit in parentheses (not for count/requests); numbers `.2f`.
+ */
+export function toAiperfCsv(s: Summary): string {
+  const tags = Object.keys(s.metrics).sort();
+  const withPct = tags.filter((t) => s.metrics[t]?.p50 !== undefined);
+  const scalars = tags.filter((t) => s.metrics[t]?.p50 === undefined);
+  const lines: string[] = [];
+  if (withPct.length > 0) {
+    lines.push(['Metric', ...STAT_KEYS].join(','));
+    for (const t of withPct) {
+      const m = s.metrics[t]!;
+      lines.push([csvName(t, m.unit), ...STAT_KEYS.map((k) => csvCell(t, m[k]))].join(','));
+    }
+    if (scalars.length > 0) lines.push('');
+  }
+  if (scalars.length > 0) {
+    lines.push('Metric,Value');
+    for (const t of scalars) {
+      const m = s.metrics[t]!;
+      lines.push(`${csvName(t, m.unit)},${csvCell(t, m.avg)}`);
+    }
+  }
+  // Python's csv module ends rows with \r\n.
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * One request as a JSONL line shaped like AIPerf's profile_export.jsonl record
+ * ({metadata, metrics: {tag: {value, unit}}, error}), plus the raw mmload record under `mmload`
+ * so that every statistic can be recomputed. Timestamps in metadata are epoch ns (as AIPerf's);
+ * the raw record keeps the monotonic ns of the run's one clock.
+ */
+export function recordLine(rec: RequestRecord, monoToEpochNs: number): string {
+  const m = requestMetrics(rec);
+  const metrics: Record<string, { value: number | number[]; unit: string }> = {};
+  const put = (tag: string, value: number | number[] | undefined, unit: string) => {
+    if (value !== undefined) metrics[tag] = { value, unit };
+  };
+  if (m.ok) {
+    put('time_to_first_token', m.ttftMs, 'ms');
+    put('time_to_second_token', m.ttstMs, 'ms');
+    put('request_latency', m.requestLatencyMs, 'ms');
+    put('inter_chunk_latency', m.interChunkMs.length ? m.interChunkMs : undefined, 'ms');
+    put('output_sequence_length', m.outputTokens, 'tokens');
+    put('input_sequence_length', m.inputTokens, 'tokens');
+    put('inter_token_latency', m.itlMs, 'ms');
+    put('output_token_throughput_per_user', m.tokensPerSecPerUser, 'tokens/sec/user');
+    put('mmload_upload_time', m.uploadMs, 'ms');
+  } else {
+    put('error_isl', m.inputTokens, 'tokens');
+  }
+  const epoch = (ns: number | undefined) => (ns === undefined ? null : Math.round(ns + monoToEpochNs));
+  const line = {
+    metadata: {
+      session_num: rec.index,
+      conversation_id: rec.sessionId,
+      turn_index: rec.turn,
+      request_start_ns: epoch(rec.startNs),
+      request_ack_ns: epoch(rec.headersNs),
+      request_end_ns: epoch(rec.endNs),
+      benchmark_phase: rec.warmup ? 'warmup' : 'profiling',
+      was_cancelled: rec.error?.kind === 'cancelled',
+    },
+    metrics,
+    error: rec.error
+      ? {
+          code: rec.error.status ?? (rec.error.kind === 'http' ? rec.status : undefined) ?? null,
+          type: rec.error.kind,
+          message: rec.error.message,
+        }
+      : null,
+    mmload: rec,
+  };
+  return JSON.stringify(line);
+}
+
+/**
+ * Appends records as they arrive, so an interrupted run still has every completed request on disk.
+ * Not atomic by design: the file grows during the run; each line is complete JSON.
+ */
+export class RecordsWriter {
+  private readonly stream: WriteStream;
+  private failed: Error | undefined;
+  constructor(
+    readonly path: string,
+    private readonly monoToEpochNs = 0,
+  ) {
+    this.stream = createWriteStream(path, { flags: 'w', highWaterMark: 1 << 20 });
+    this.stream.on('error', (err) => {
+      this.failed = err;
+    });
+  }
+
+  write(rec: RequestRecord): void {
+    if (this.failed) throw this.failed;
+    this.stream.write(`${recordLine(rec, this.monoToEpochNs)}\n`);
+  }
+
+  /** Flushes and closes; safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.stream.closed || this.stream.destroyed) return;
+    await new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(() => resolve());
+    });
+    if (this.failed) throw this.failed;
+  }
+}
+
+export interface RunArtifacts {
+  summary: Summary;
+  histograms?: HistogramSet;
+  /** Epoch ms of the first measured request (interval-log StartTime). */
+  startEpochMs?: number;
+  config?: Record<string, unknown>;
+  datasetManifest?: Record<string, unknown>;
+}
+
+/** Writes every summary artifact into `dir` atomically (records.jsonl is the RecordsWriter's). */
+export async function writeRunArtifacts(dir: string, a: RunArtifacts): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, data: string) => {
+    const p = join(dir, name);
+    await writeFileAtomic(p, data);
+    written.push(p);
+  };
+  await put(FILES.json, `${JSON.stringify(toAiperfJson(a.summary), null, 2)}\n`);
+  await put(FILES.csv, toAiperfCsv(a.summary));
+  if (a.histograms) {
+    await put(
+      FILES.hlog,
+      a.histograms.toIntervalLog(a.startEpochMs ?? Date.now(), a.summary.durationSec ?? 0),
+    );
+  }
+  if (a.config) await put(FILES.config, `${JSON.stringify(a.config, null, 2)}\n`);
+  if (a.datasetManifest) await put(FILES.dataset, `${JSON.stringify(a.datasetManifest, null, 2)}\n`);
+  return written;
+}

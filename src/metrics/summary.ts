@@ -1,0 +1,86 @@
+import type { ErrorKind } from './record.js';
+import type { PercentileKey } from './statistics.js';
+
+/**
+ * THE summary model. mmload results and AIPerf's profile_export_aiperf.json are both read into it,
+ * so compare, crosscheck and report work on either. Metric keys are AIPerf tags; statistic names
+ * are AIPerf's (avg, min, max, p1..p99, std) plus count; values are in the unit named by `unit`.
+ */
+export type StatName = 'avg' | 'min' | 'max' | 'std' | 'count' | 'sum' | PercentileKey;
+export const STAT_KEYS = [
+  'avg',
+  'min',
+  'max',
+  'p1',
+  'p5',
+  'p10',
+  'p25',
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+  'std',
+] as const;
+
+export type MetricSummary = { unit: string } & Partial<Record<StatName, number>>;
+
+export interface ErrorDetailsCount {
+  code: number | null;
+  type: string;
+  message: string;
+  count: number;
+}
+
+export interface TimelineSecond {
+  /** Seconds since the first measured request start. */
+  second: number;
+  completed: number;
+  outputTokens: number;
+  errors: number;
+}
+
+export interface ClientHealth {
+  /** Event-loop delay (ms) the driver measured (perf_hooks.monitorEventLoopDelay). */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
+  /** Rate mode: dispatches later than planned. */
+  lateSends?: number;
+  sendLagMs?: { p50: number; p99: number; max: number };
+  /** Human-readable warnings when the client could have distorted the results. */
+  warnings: string[];
+}
+
+export interface Summary {
+  source: 'mmload' | 'aiperf';
+  /** Display name (compare column / row); defaults to the artifact directory name. */
+  label: string;
+  /** File the summary was read from, when read from disk. */
+  path?: string;
+  toolVersion?: string;
+  metrics: Record<string, MetricSummary>;
+  /** Valid (measured, successful) requests. */
+  requestCount: number;
+  errorCount: number;
+  errorsByKind: Partial<Record<ErrorKind | string, number>>;
+  /** AIPerf's error_summary: distinct (code, type) with the first message seen and a count. */
+  errorDetails?: ErrorDetailsCount[];
+  durationSec?: number;
+  /** Where output token counts came from. */
+  outputTokenSource?: 'usage' | 'chunks' | 'mixed' | 'tokenizer';
+  startTime?: string;
+  endTime?: string;
+  wasCancelled?: boolean;
+  /** Run configuration (mmload's options, or AIPerf's input_config) when known. */
+  config?: Record<string, unknown>;
+  dataset?: { path?: string; sha256?: string; rows?: number; [k: string]: unknown };
+  /** mmload extras (absent for AIPerf results). */
+  timeline?: TimelineSecond[];
+  client?: ClientHealth;
+  warmupCount?: number;
+}
+
+/** One statistic of one metric, or undefined when the summary does not have it. */
+export function stat(s: Summary, tag: string, name: StatName): number | undefined {
+  const v = s.metrics[tag]?.[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

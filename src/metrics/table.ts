@@ -1,0 +1,60 @@
+import { metricDef } from './metric-defs.js';
+import { type StatName, type Summary, stat } from './summary.js';
+
+/** Per-request metrics shown in the end-of-run table, in AIPerf's console order. */
+const ROWS = [
+  'time_to_first_token',
+  'time_to_second_token',
+  'inter_token_latency',
+  'inter_chunk_latency',
+  'request_latency',
+  'output_sequence_length',
+  'input_sequence_length',
+  'output_token_throughput_per_user',
+  'mmload_upload_time',
+  'mmload_corrected_time_to_first_token',
+  'mmload_corrected_request_latency',
+];
+const COLS: StatName[] = ['avg', 'min', 'max', 'p50', 'p90', 'p99', 'std'];
+
+function num(v: number | undefined): string {
+  if (v === undefined) return '-';
+  const a = Math.abs(v);
+  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** The console results table of one run: per-request statistics, then run-level figures. */
+export function formatRunTable(s: Summary): string {
+  const grid: string[][] = [['Metric', ...COLS]];
+  for (const tag of ROWS) {
+    const m = s.metrics[tag];
+    if (!m) continue;
+    const name = `${metricDef(tag)?.header ?? tag} (${m.unit})`;
+    grid.push([name, ...COLS.map((c) => num(stat(s, tag, c)))]);
+  }
+  const widths = grid[0]!.map((_, i) => Math.max(...grid.map((r) => r[i]!.length)));
+  const lines = grid.map((r) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const scalar = (tag: string, digits: number, unit: string) => {
+    const v = stat(s, tag, 'avg');
+    return v === undefined ? '-' : `${v.toFixed(digits)} ${unit}`;
+  };
+  lines.push('');
+  lines.push(`Request throughput:      ${scalar('request_throughput', 3, 'requests/sec')}`);
+  lines.push(
+    `Output token throughput: ${scalar('output_token_throughput', 1, 'tokens/sec')}${
+      s.outputTokenSource ? ` (tokens from ${s.outputTokenSource})` : ''
+    }`,
+  );
+  lines.push(`Benchmark duration:      ${scalar('benchmark_duration', 3, 'sec')}`);
+  const kinds = Object.entries(s.errorsByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  lines.push(
+    `Requests:                ${s.requestCount} ok, ${s.errorCount} failed${kinds ? ` (${kinds})` : ''}`,
+  );
+  for (const w of s.client?.warnings ?? []) lines.push(`Warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
