@@ -18,7 +18,8 @@ export interface ArrivalPlan {
 }
 
 export function validatePlan(p: ArrivalPlan): void {
-  if (!(p.rate > 0) || !Number.isFinite(p.rate)) throw new UserError(`--request-rate ${p.rate}: must be a positive number of requests/s`);
+  if (!(p.rate > 0) || !Number.isFinite(p.rate))
+    throw new UserError(`--request-rate ${p.rate}: must be a positive number of requests/s`);
   if (!(p.burstiness > 0)) throw new UserError(`--burstiness ${p.burstiness}: must be positive`);
 }
 

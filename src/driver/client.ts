@@ -20,14 +20,18 @@ export interface SendOptions {
 }
 
 /** Identity of the request, filled into the record. */
-export type RecordIdentity = Pick<RequestRecord, 'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs'>;
+export type RecordIdentity = Pick<
+  RequestRecord,
+  'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs'
+>;
 
 /** Written to the socket in slices, so that the "sent" stamp follows the socket's backpressure. */
 const SLICE = 1 << 20;
 
 function* slices(parts: Buffer[]): Generator<Buffer> {
   for (const p of parts) {
-    for (let i = 0; i < p.length; i += SLICE) yield i === 0 && p.length <= SLICE ? p : p.subarray(i, i + SLICE);
+    for (let i = 0; i < p.length; i += SLICE)
+      yield i === 0 && p.length <= SLICE ? p : p.subarray(i, i + SLICE);
   }
 }
 
@@ -37,7 +41,11 @@ function connectionKind(err: Error & { code?: string }): ErrorKind {
   return err.name === 'AbortError' ? 'cancelled' : 'connection';
 }
 
-export function sendChatRequest(dispatcher: Dispatcher, id: RecordIdentity, o: SendOptions): Promise<RequestRecord> {
+export function sendChatRequest(
+  dispatcher: Dispatcher,
+  id: RecordIdentity,
+  o: SendOptions,
+): Promise<RequestRecord> {
   return new Promise<RequestRecord>((resolve) => {
     const rec: RequestRecord = { ...id, startNs: 0, endNs: 0, chunkNs: [], requestBytes: o.body.length };
     const parser = new SseParser();
@@ -92,7 +100,9 @@ export function sendChatRequest(dispatcher: Dispatcher, id: RecordIdentity, o: S
       else settle(stopReason);
     };
 
-    const handler: Dispatcher.DispatchHandler = {
+    // onRequestSent is called by undici's HTTP/1.1 and HTTP/2 clients after the last body byte
+    // was written (lib/dispatcher/client-h1.js) but is missing from its type declarations.
+    const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(abort) {
         abortFn = abort as (err: Error) => void;
         if (o.signal?.aborted) onAbort();
@@ -125,9 +135,13 @@ export function sendChatRequest(dispatcher: Dispatcher, id: RecordIdentity, o: S
             if (ev.usage.promptTokens !== undefined) rec.promptTokens = ev.usage.promptTokens;
             if (ev.usage.reasoningTokens !== undefined) rec.reasoningTokens = ev.usage.reasoningTokens;
           }
-          if (ev.error && !streamError) streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
+          if (ev.error && !streamError)
+            streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
           if (ev.malformed && !streamError) {
-            streamError = { kind: 'malformed', message: `unparseable SSE event: ${data.toString('utf8', 0, 120)}` };
+            streamError = {
+              kind: 'malformed',
+              message: `unparseable SSE event: ${data.toString('utf8', 0, 120)}`,
+            };
           }
         });
         return true;
@@ -161,7 +175,9 @@ export function sendChatRequest(dispatcher: Dispatcher, id: RecordIdentity, o: S
           path: o.path,
           method: 'POST',
           headers: { ...o.headers, 'content-length': String(o.body.length) },
-          body: slices(o.body.parts),
+          // An iterable body is written slice by slice with backpressure (undici's writeIterable);
+          // the declared type omits iterables.
+          body: slices(o.body.parts) as unknown as Dispatcher.DispatchOptions['body'],
         },
         handler,
       );

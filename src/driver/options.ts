@@ -89,7 +89,8 @@ export const PRESETS: Record<string, Partial<RunOptions>> = {
 
 export function validateRunOptions(o: RunOptions): void {
   const positiveInt = (name: string, v: number | undefined) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`--${name} ${v}: must be a whole number >= 1`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new UserError(`--${name} ${v}: must be a whole number >= 1`);
   };
   // Rate mode without --concurrency has no cap: Infinity.
   if (o.concurrency !== Number.POSITIVE_INFINITY) positiveInt('concurrency', o.concurrency);
@@ -99,10 +100,12 @@ export function validateRunOptions(o: RunOptions): void {
   if (!Number.isInteger(o.warmupRequests) || o.warmupRequests < 0) {
     throw new UserError(`--warmup-requests ${o.warmupRequests}: must be a whole number >= 0`);
   }
-  if (o.durationS !== undefined && !(o.durationS > 0)) throw new UserError(`--duration ${o.durationS}: must be > 0 seconds`);
+  if (o.durationS !== undefined && !(o.durationS > 0))
+    throw new UserError(`--duration ${o.durationS}: must be > 0 seconds`);
   if (!(o.timeoutS >= 0)) throw new UserError(`--timeout ${o.timeoutS}: must be >= 0 seconds (0 = none)`);
   if (!(o.graceS >= 0)) throw new UserError(`--grace ${o.graceS}: must be >= 0 seconds`);
-  if (!(o.maxErrorRate >= 0 && o.maxErrorRate <= 1)) throw new UserError(`--max-error-rate ${o.maxErrorRate}: must be within 0..1`);
+  if (!(o.maxErrorRate >= 0 && o.maxErrorRate <= 1))
+    throw new UserError(`--max-error-rate ${o.maxErrorRate}: must be within 0..1`);
   if (o.url !== undefined) {
     let u: URL;
     try {
@@ -110,7 +113,8 @@ export function validateRunOptions(o: RunOptions): void {
     } catch {
       throw new UserError(`--url ${o.url}: not a URL (e.g. http://127.0.0.1:8000)`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UserError(`--url ${o.url}: must be http or https`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new UserError(`--url ${o.url}: must be http or https`);
   }
   if (!o.endpoint.startsWith('/')) throw new UserError(`--endpoint ${o.endpoint}: must start with /`);
 }
@@ -118,7 +122,10 @@ export function validateRunOptions(o: RunOptions): void {
 /** The options as written to run_config.json: no secret, no credentials in the URL. */
 export function publicConfig(o: RunOptions): Record<string, unknown> {
   const { apiKey, ...rest } = o;
-  const out: Record<string, unknown> = { ...rest, apiKey: apiKey ? '(from environment, not recorded)' : undefined };
+  const out: Record<string, unknown> = {
+    ...rest,
+    apiKey: apiKey ? '(from environment, not recorded)' : undefined,
+  };
   if (o.url) {
     const u = new URL(o.url);
     u.username = '';

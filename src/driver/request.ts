@@ -43,7 +43,10 @@ export function parseExtraInputs(items: string[]): Record<string, unknown> {
       continue;
     }
     const i = t.indexOf(':');
-    if (i <= 0) throw new UserError(`--extra-inputs ${item}: expected key:value (e.g. min_tokens:1024, ignore_eos:true)`);
+    if (i <= 0)
+      throw new UserError(
+        `--extra-inputs ${item}: expected key:value (e.g. min_tokens:1024, ignore_eos:true)`,
+      );
     const key = t.slice(0, i);
     const raw = t.slice(i + 1);
     let value: unknown = raw;
@@ -75,13 +78,24 @@ export class ImagePathCache {
       const mime = MIME_BY_EXT[extname(ref.resolved).toLowerCase()];
       if (!mime) {
         return Promise.reject(
-          new InputError(row.file, row.line, 'images', `${ref.path}: unknown image type (use .png, .jpg, .webp or .gif)`),
+          new InputError(
+            row.file,
+            row.line,
+            'images',
+            `${ref.path}: unknown image type (use .png, .jpg, .webp or .gif)`,
+          ),
         );
       }
       p = readFile(ref.resolved).then(
-        (bytes) => Buffer.concat([Buffer.from(`data:${mime};base64,`), Buffer.from(bytes.toString('base64'))]),
+        (bytes) =>
+          Buffer.concat([Buffer.from(`data:${mime};base64,`), Buffer.from(bytes.toString('base64'))]),
         () => {
-          throw new InputError(row.file, row.line, 'images', `${ref.path}: cannot read image file ${ref.resolved}`);
+          throw new InputError(
+            row.file,
+            row.line,
+            'images',
+            `${ref.path}: cannot read image file ${ref.resolved}`,
+          );
         },
       );
       this.cache.set(ref.resolved, p);
@@ -102,7 +116,11 @@ const CLOSE_PARTS = P(']}],');
 const CLOSE_STRING = P('}],');
 
 /** Builds the body of one row. Pure but for reading local image paths (cached). */
-export async function buildBody(row: DatasetRow, s: BodySettings, images: ImagePathCache): Promise<RequestBody> {
+export async function buildBody(
+  row: DatasetRow,
+  s: BodySettings,
+  images: ImagePathCache,
+): Promise<RequestBody> {
   const parts: Buffer[] = [];
   const urls: Buffer[] = [];
   for (const ref of row.images) {
@@ -133,14 +151,21 @@ export async function buildBody(row: DatasetRow, s: BodySettings, images: ImageP
   }
   const tail: Record<string, unknown> = { model: s.model, stream: true };
   if (s.includeUsage) tail.stream_options = { include_usage: true };
-  if (s.maxTokens !== undefined) tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = s.maxTokens;
-  if (row.outputLength !== undefined) tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = row.outputLength;
+  if (s.maxTokens !== undefined)
+    tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = s.maxTokens;
+  if (row.outputLength !== undefined)
+    tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = row.outputLength;
   Object.assign(tail, s.extraInputs, row.extra);
   // `{"model":...}` without its opening brace continues the object opened by "messages".
   parts.push(P(JSON.stringify(tail).slice(1)));
   for (const ref of row.images) {
     if (ref.kind === 'http' && /["\\\u0000-\u001f]/.test(ref.url)) {
-      throw new InputError(row.file, row.line, 'images', `image URL needs JSON escaping, which mmload does not do: ${ref.url.slice(0, 80)}`);
+      throw new InputError(
+        row.file,
+        row.line,
+        'images',
+        `image URL needs JSON escaping, which mmload does not do: ${ref.url.slice(0, 80)}`,
+      );
     }
   }
   let length = 0;

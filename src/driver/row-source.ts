@@ -63,7 +63,9 @@ export class SessionRowSource {
     private readonly opts: RowSourceOptions = {},
   ) {
     this.budget = opts.budgetBytes ?? 256 * 1024 * 1024;
-    this.iterator = readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid })[Symbol.asyncIterator]();
+    this.iterator = readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid })[
+      Symbol.asyncIterator
+    ]();
   }
 
   /** The next session not yet handed out, or undefined when the file holds no more. */
@@ -116,7 +118,8 @@ export class SessionRowSource {
       const buf = Buffer.allocUnsafe(slot.byteLength);
       const { bytesRead } = await fh.read(buf, 0, slot.byteLength, slot.byteOffset);
       const row = parseRow(buf.subarray(0, bytesRead), this.path, slot.line, slot.byteOffset);
-      if (!row) throw new Error(`${this.path}:${slot.line}: the line changed while the run was reading the file`);
+      if (!row)
+        throw new Error(`${this.path}:${slot.line}: the line changed while the run was reading the file`);
       return row;
     } finally {
       await fh.close();

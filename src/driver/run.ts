@@ -14,7 +14,7 @@ import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
 import { exists, writeFileAtomic } from '../util/atomic.js';
 import { nowNsNumber } from '../util/clock.js';
-import { InputError, UserError } from '../util/errors.js';
+import { type InputError, UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { intendedOffsets, validatePlan } from './arrivals.js';
 import { sendChatRequest } from './client.js';
@@ -39,6 +39,8 @@ export interface RunProgress {
 export interface RunHooks {
   /** First abort: stop sending, give in-flight requests the grace period. */
   stop?: AbortSignal;
+  /** Cancel in-flight requests now (a second Ctrl-C). */
+  cancel?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   /** Lines for the user (stderr in the CLI). */
   log?: (line: string) => void;
@@ -117,6 +119,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   const collector = new MetricsCollector();
   const cancel = new AbortController();
+  hooks.cancel?.addEventListener('abort', () => cancel.abort(), { once: true });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const sendLagsMs: number[] = [];
   let lateSends = 0;
@@ -148,7 +151,13 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     });
   }, 250);
 
-  const send = async (row: DatasetRow, session: string, turn: number, warmup: boolean, intendedNs?: number) => {
+  const send = async (
+    row: DatasetRow,
+    session: string,
+    turn: number,
+    warmup: boolean,
+    intendedNs?: number,
+  ) => {
     const body = await buildBody(row, bodySettings, images);
     const id = { index: index++, sessionId: session, turn, line: row.line, warmup, intendedNs };
     inFlight++;
@@ -245,7 +254,12 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       const ready: Array<{ s: Session; turn: number }> = [];
       const pending = new Set<Promise<unknown>>();
       let wakeReady: (() => void) | undefined;
-      const plan = intendedOffsets({ rate: o.requestRate, arrival: o.arrival, burstiness: o.burstiness, seed: o.seed });
+      const plan = intendedOffsets({
+        rate: o.requestRate,
+        arrival: o.arrival,
+        burstiness: o.burstiness,
+        seed: o.seed,
+      });
       let sourceDry = false;
       for (const offset of plan) {
         if (!mayStart()) break;
@@ -315,7 +329,12 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const config: Record<string, unknown> = {
     ...publicConfig(o),
     url: o.url ?? `embedded mock (${url})`,
-    dataset: { path: o.dataset, sha256: dataset.sha256, fingerprint: dataset.fingerprint, bytes: dataset.bytes },
+    dataset: {
+      path: o.dataset,
+      sha256: dataset.sha256,
+      fingerprint: dataset.fingerprint,
+      bytes: dataset.bytes,
+    },
     mmloadVersion: VERSION,
     skippedInvalidLines: skippedLines,
   };
@@ -328,10 +347,17 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     endTime: new Date().toISOString(),
     wasCancelled: interrupted || fatal !== undefined,
     config,
-    dataset: { path: o.dataset, sha256: dataset.sha256, rows: dataset.rows, fingerprint: dataset.fingerprint },
+    dataset: {
+      path: o.dataset,
+      sha256: dataset.sha256,
+      rows: dataset.rows,
+      fingerprint: dataset.fingerprint,
+    },
     client: {
       eventLoopDelayMs:
-        loop.count > 0 ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) } : undefined,
+        loop.count > 0
+          ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }
+          : undefined,
       lateSends: o.requestRate !== undefined ? lateSends : undefined,
       sendLagMs:
         sortedLags.length > 0
@@ -350,7 +376,12 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     histograms: collector.histograms(),
     startEpochMs: (t0 + monoToEpochNs) / 1e6,
     config,
-    datasetManifest: dataset.manifest ?? { path: o.dataset, bytes: dataset.bytes, sha256: dataset.sha256, fingerprint: dataset.fingerprint },
+    datasetManifest: dataset.manifest ?? {
+      path: o.dataset,
+      bytes: dataset.bytes,
+      sha256: dataset.sha256,
+      fingerprint: dataset.fingerprint,
+    },
   });
   files.push(join(dir, FILES.records));
   try {

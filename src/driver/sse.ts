@@ -107,7 +107,12 @@ export interface EventInfo {
 const DONE = Buffer.from('[DONE]');
 const CONTENT_KEY = Buffer.from('"content":"');
 const QUOTE = 0x22;
-const SLOW_MARKERS = [Buffer.from('"usage":{'), Buffer.from('"reasoning'), Buffer.from('"tool_calls"'), Buffer.from('"error"')];
+const SLOW_MARKERS = [
+  Buffer.from('"usage":{'),
+  Buffer.from('"reasoning'),
+  Buffer.from('"tool_calls"'),
+  Buffer.from('"error"'),
+];
 const FINISH = Buffer.from('"finish_reason":"');
 
 function nonEmpty(v: unknown): boolean {
@@ -122,7 +127,8 @@ function nonEmpty(v: unknown): boolean {
  * (Inside a JSON string every quote is escaped, so `"content":"` can only be a real key.)
  */
 export function classifyEvent(data: Buffer): EventInfo {
-  if (data.length === DONE.length && data.equals(DONE)) return { done: true, content: false, output: false, finish: false };
+  if (data.length === DONE.length && data.equals(DONE))
+    return { done: true, content: false, output: false, finish: false };
   const k = data.indexOf(CONTENT_KEY);
   if (k !== -1 && data[k + CONTENT_KEY.length] !== QUOTE && !SLOW_MARKERS.some((m) => data.includes(m))) {
     return { done: false, content: true, output: true, finish: data.includes(FINISH) };

@@ -1,0 +1,102 @@
+import { type StatName, type Summary, stat } from './summary.js';
+
+/**
+ * mmload's numbers against AIPerf's for the same workload on the same endpoint. Pure: two
+ * summaries in, rows with differences and verdicts out.
+ */
+export interface CrosscheckCheck {
+  title: string;
+  tag: string;
+  stat: StatName;
+  /** 'exact': counts must be equal; 'relative': within the tolerance in % (or the absolute slack). */
+  rule: 'exact' | 'relative';
+  /** Absolute slack in the metric's unit, for small times where a percentage is too strict. */
+  absSlack?: number;
+}
+
+export const CROSSCHECK_CHECKS: CrosscheckCheck[] = [
+  { title: 'requests', tag: 'request_count', stat: 'avg', rule: 'exact' },
+  { title: 'output tokens', tag: 'total_osl', stat: 'avg', rule: 'exact' },
+  { title: 'TTFT avg ms', tag: 'time_to_first_token', stat: 'avg', rule: 'relative', absSlack: 2 },
+  { title: 'TTFT p50 ms', tag: 'time_to_first_token', stat: 'p50', rule: 'relative', absSlack: 2 },
+  { title: 'TTFT p90 ms', tag: 'time_to_first_token', stat: 'p90', rule: 'relative', absSlack: 2 },
+  { title: 'TTFT p99 ms', tag: 'time_to_first_token', stat: 'p99', rule: 'relative', absSlack: 2 },
+  { title: 'ITL avg ms', tag: 'inter_token_latency', stat: 'avg', rule: 'relative', absSlack: 0.2 },
+  { title: 'ITL p50 ms', tag: 'inter_token_latency', stat: 'p50', rule: 'relative', absSlack: 0.2 },
+  { title: 'ITL p99 ms', tag: 'inter_token_latency', stat: 'p99', rule: 'relative', absSlack: 0.2 },
+  { title: 'latency avg ms', tag: 'request_latency', stat: 'avg', rule: 'relative', absSlack: 2 },
+  { title: 'latency p99 ms', tag: 'request_latency', stat: 'p99', rule: 'relative', absSlack: 2 },
+  { title: 'RPS', tag: 'request_throughput', stat: 'avg', rule: 'relative' },
+  { title: 'output tok/s', tag: 'output_token_throughput', stat: 'avg', rule: 'relative' },
+];
+
+export type Verdict = 'agree' | 'DIFFER' | 'missing';
+
+export interface CrosscheckRow {
+  check: CrosscheckCheck;
+  mmload?: number;
+  aiperf?: number;
+  /** (mmload - aiperf) / aiperf in %. */
+  diffPct?: number;
+  verdict: Verdict;
+}
+
+export interface Crosscheck {
+  tolerancePct: number;
+  rows: CrosscheckRow[];
+  agree: boolean;
+}
+
+export function crosscheck(mm: Summary, ai: Summary, tolerancePct: number): Crosscheck {
+  const rows = CROSSCHECK_CHECKS.map((check): CrosscheckRow => {
+    const a = stat(mm, check.tag, check.stat);
+    const b = stat(ai, check.tag, check.stat);
+    if (a === undefined || b === undefined) return { check, mmload: a, aiperf: b, verdict: 'missing' };
+    const diffPct = b === 0 ? (a === 0 ? 0 : Number.POSITIVE_INFINITY) : ((a - b) / b) * 100;
+    const ok =
+      check.rule === 'exact'
+        ? a === b
+        : Math.abs(diffPct) <= tolerancePct ||
+          (check.absSlack !== undefined && Math.abs(a - b) <= check.absSlack);
+    return { check, mmload: a, aiperf: b, diffPct, verdict: ok ? 'agree' : 'DIFFER' };
+  });
+  // A metric neither tool reports is no disagreement; one that only one reports is worth a look
+  // but not a failure (e.g. AIPerf omits ITL when every response has a single token).
+  return { tolerancePct, rows, agree: rows.every((r) => r.verdict !== 'DIFFER') };
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return '-';
+  return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 1 : 3);
+}
+
+/** Why small differences are expected: printed under the table. */
+export const CROSSCHECK_NOTES = [
+  'AIPerf stamps every SSE event of one socket read with the same time; mmload stamps each event as parsed, so ITL/TTFT may differ by a read.',
+  'The two runs are sequential against the same endpoint: caches warmed by the first run (embedding cache, prefix cache) can favour the second.',
+  'RPS and tokens/s depend on the benchmark duration of each run (first request start to last response), so scheduling jitter moves them a little.',
+];
+
+export function formatCrosscheck(c: Crosscheck): string {
+  const head = ['metric', 'mmload', 'aiperf', 'diff', 'verdict'];
+  const body = c.rows.map((r) => [
+    r.check.title,
+    fmt(r.mmload),
+    fmt(r.aiperf),
+    r.diffPct === undefined ? '-' : `${r.diffPct >= 0 ? '+' : ''}${r.diffPct.toFixed(2)}%`,
+    r.verdict,
+  ]);
+  const grid = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...grid.map((row) => row[i]!.length)));
+  const lines = grid.map((row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const verdict = c.agree
+    ? `mmload and AIPerf agree within ${c.tolerancePct}%.`
+    : `mmload and AIPerf DIFFER beyond ${c.tolerancePct}% on: ${c.rows
+        .filter((r) => r.verdict === 'DIFFER')
+        .map((r) => r.check.title)
+        .join(', ')}.`;
+  return `${lines.join('\n')}\n\n${verdict}\n${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n`;
+}

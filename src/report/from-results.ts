@@ -1,0 +1,159 @@
+import { createReadStream } from 'node:fs';
+import { stat as statFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FILES } from '../metrics/exporters.js';
+import { readResult } from '../metrics/readers.js';
+import { percentileOfSorted } from '../metrics/statistics.js';
+import { type Summary, stat } from '../metrics/summary.js';
+import type { CurveMetric, CurvePoint, ReportRun, TimelinePoint } from './model.js';
+
+/** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
+const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.99];
+const CURVE_METRICS: CurveMetric[] = ['time_to_first_token', 'inter_token_latency', 'request_latency'];
+/** Per-request files: mmload's records and AIPerf's, which share AIPerf's {metadata, metrics} layout. */
+const RECORD_FILES = [FILES.records, 'profile_export.jsonl'];
+
+interface RecordValues {
+  values: Record<CurveMetric, number[]>;
+  ttftByStart: Array<[startNs: number, ttftMs: number]>;
+  ends: Array<[endNs: number, tokens: number, error: boolean]>;
+}
+
+async function findRecords(summary: Summary): Promise<string | undefined> {
+  if (!summary.path) return undefined;
+  for (const name of RECORD_FILES) {
+    const p = join(dirname(summary.path), name);
+    try {
+      if ((await statFile(p)).isFile()) return p;
+    } catch {
+      // not there: try the next name
+    }
+  }
+  return undefined;
+}
+
+/** Streams a per-request JSONL file; only measured (profiling) requests count, as in the summary. */
+async function readRecordValues(path: string): Promise<RecordValues> {
+  const out: RecordValues = {
+    values: { time_to_first_token: [], inter_token_latency: [], request_latency: [] },
+    ttftByStart: [],
+    ends: [],
+  };
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const r = JSON.parse(line) as {
+      metadata?: { benchmark_phase?: string; request_start_ns?: number; request_end_ns?: number };
+      metrics?: Record<string, { value?: unknown }>;
+      error?: unknown;
+    };
+    if (r.metadata?.benchmark_phase && r.metadata.benchmark_phase !== 'profiling') continue;
+    const value = (tag: string) => {
+      const v = r.metrics?.[tag]?.value;
+      return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+    };
+    const end = r.metadata?.request_end_ns;
+    if (typeof end === 'number') out.ends.push([end, value('output_sequence_length') ?? 0, Boolean(r.error)]);
+    if (r.error) continue;
+    for (const m of CURVE_METRICS) {
+      const v = value(m);
+      if (v !== undefined) out.values[m].push(v);
+    }
+    const ttft = value('time_to_first_token');
+    const start = r.metadata?.request_start_ns;
+    if (ttft !== undefined && typeof start === 'number') out.ttftByStart.push([start, ttft]);
+  }
+  return out;
+}
+
+function curveFromValues(values: number[]): CurvePoint[] {
+  const sorted = Float64Array.from(values).sort();
+  return CURVE_PERCENTILES.map((p) => [p, percentileOfSorted(sorted, p)] as const);
+}
+
+/** Without per-request records, the curve is the summary's own percentiles. */
+function curveFromSummary(s: Summary, tag: string): CurvePoint[] | undefined {
+  const m = s.metrics[tag];
+  if (!m) return undefined;
+  const points: CurvePoint[] = [];
+  for (const [p, key] of [
+    [0, 'min'],
+    [1, 'p1'],
+    [5, 'p5'],
+    [10, 'p10'],
+    [25, 'p25'],
+    [50, 'p50'],
+    [75, 'p75'],
+    [90, 'p90'],
+    [95, 'p95'],
+    [99, 'p99'],
+  ] as const) {
+    const v = m[key];
+    if (typeof v === 'number' && Number.isFinite(v)) points.push([p, v]);
+  }
+  return points.length > 0 ? points : undefined;
+}
+
+function timelineFromEnds(ends: RecordValues['ends'], firstStartNs: number): TimelinePoint[] {
+  const out: TimelinePoint[] = [];
+  for (const [endNs, tokens, error] of ends) {
+    const second = Math.max(0, Math.floor((endNs - firstStartNs) / 1e9));
+    while (out.length <= second) out.push({ t: out.length, completed: 0, outputTokens: 0, errors: 0 });
+    const slot = out[second]!;
+    if (error) slot.errors++;
+    else {
+      slot.completed++;
+      slot.outputTokens += tokens;
+    }
+  }
+  return out;
+}
+
+/** What the report draws for one result (mmload or AIPerf; files or artifact dirs; `name=path`). */
+export async function loadReportRun(spec: string): Promise<ReportRun> {
+  const summary = await readResult(spec);
+  const run: ReportRun = {
+    label: summary.label,
+    source: summary.source,
+    headline: {
+      rps: stat(summary, 'request_throughput', 'avg'),
+      itlAvgMs: stat(summary, 'inter_token_latency', 'avg'),
+      ttftAvgMs: stat(summary, 'time_to_first_token', 'avg'),
+      ttftP50Ms: stat(summary, 'time_to_first_token', 'p50'),
+      ttftP90Ms: stat(summary, 'time_to_first_token', 'p90'),
+      ttftP99Ms: stat(summary, 'time_to_first_token', 'p99'),
+      outputTokensPerS: stat(summary, 'output_token_throughput', 'avg'),
+      requests: summary.requestCount,
+    },
+    curves: {},
+    errors: { ...(summary.errorsByKind as Record<string, number>) },
+    notes: [...(summary.client?.warnings ?? [])],
+  };
+  if (summary.timeline) {
+    run.timeline = summary.timeline.map((s) => ({
+      t: s.second,
+      completed: s.completed,
+      outputTokens: s.outputTokens,
+      errors: s.errors,
+    }));
+  }
+  const recordsPath = await findRecords(summary);
+  if (recordsPath) {
+    const rec = await readRecordValues(recordsPath);
+    for (const m of CURVE_METRICS)
+      if (rec.values[m].length > 0) run.curves[m] = curveFromValues(rec.values[m]);
+    if (rec.ttftByStart.length > 0) {
+      const first = Math.min(...rec.ttftByStart.map(([s]) => s));
+      run.ttftOverRun = rec.ttftByStart.map(([s, v]) => [(s - first) / 1e9, v] as const);
+      if (!run.timeline) run.timeline = timelineFromEnds(rec.ends, first);
+    }
+  } else {
+    for (const m of CURVE_METRICS) {
+      const c = curveFromSummary(summary, m);
+      if (c) run.curves[m] = c;
+    }
+    run.notes!.push('no per-request records found: curves drawn from the summary percentiles only');
+  }
+  return run;
+}
