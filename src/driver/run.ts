@@ -8,8 +8,7 @@ import { MetricsCollector } from '../metrics/collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from '../metrics/exporters.js';
 import type { RequestRecord } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
-import { startMock } from '../mock/server.js';
-import type { MockHandle } from '../mock/types.js';
+import { startMockThread, type ThreadedMock } from '../mock/worker.js';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
 import { exists, writeFileAtomic } from '../util/atomic.js';
@@ -85,10 +84,10 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     }
   }
 
-  let mock: MockHandle | undefined;
+  let mock: ThreadedMock | undefined;
   let url = o.url;
   if (!url) {
-    mock = await startMock({ ...EMBEDDED_MOCK, ...o.mock, model: o.model, host: '127.0.0.1', port: 0 });
+    mock = await startMockThread({ ...EMBEDDED_MOCK, ...o.mock, model: o.model, host: '127.0.0.1', port: 0 });
     url = mock.url;
     log(`no --url: replaying against the embedded mock at ${url}`);
   }
@@ -322,8 +321,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   await source?.close().catch(() => {});
   await writer.close();
   await agent.close().catch(() => {});
-  const mockStats = mock?.stats();
-  if (mock) await mock.close();
+  const mockStats = await mock?.close();
 
   const interrupted = hooks.stop?.aborted ?? false;
   const config: Record<string, unknown> = {
