@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startMock } from '../src/mock/server.js';
+import { smallDataset } from './driver-helpers.js';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'mmload');
+
+function mmload(
+  args: string[],
+  onStart?: (pid: number) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    onStart?.(p.pid!);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('Ctrl-C: no new sends, in-flight requests get the grace period, every artifact is written, exit 130', async () => {
+  const { dir, path } = await smallDataset(3, 4);
+  const mock = await startMock({ ttftMs: 100, itlMs: 20 });
+  try {
+    const out = join(dir, 'run');
+    const r = await mmload(
+      [
+        'run',
+        path,
+        '--url',
+        mock.url,
+        '--concurrency',
+        '3',
+        '--max-tokens',
+        '20',
+        '--grace',
+        '5',
+        '--artifact-dir',
+        out,
+        '--quiet',
+      ],
+      (pid) => setTimeout(() => process.kill(pid, 'SIGINT'), 1200),
+    );
+    assert.equal(r.code, 130, r.stderr);
+    const files = await readdir(out);
+    for (const f of [
+      'profile_export_mmload.json',
+      'profile_export_mmload.csv',
+      'records.jsonl',
+      'histograms.hlog',
+      'run_config.json',
+      'report.html',
+    ]) {
+      assert.ok(files.includes(f), `${f} written (${files})`);
+    }
+    const summary = JSON.parse(await readFile(join(out, 'profile_export_mmload.json'), 'utf8'));
+    const done = summary.request_count.avg;
+    assert.ok(done > 0 && done < 12, `some but not all requests done (${done})`);
+    assert.equal(
+      summary.error_request_count,
+      undefined,
+      'in-flight requests finished within the grace period',
+    );
+  } finally {
+    await mock.close();
+  }
+});
+
+test('a bad dataset line fails before anything is sent, naming file, line and field', async () => {
+  const { dir, path } = await smallDataset(2, 2);
+  const lines = (await readFile(path, 'utf8')).trim().split('\n');
+  lines[2] = `{"session_id":"user_0","text":"x","images":["iVBORw0KGgo${'A'.repeat(400)}"]}`;
+  const bad = join(dir, 'bad.jsonl');
+  await writeFile(bad, `${lines.join('\n')}\n`);
+  const mock = await startMock({});
+  try {
+    const r = await mmload(['run', bad, '--url', mock.url, '--artifact-dir', join(dir, 'x'), '--quiet']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.jsonl:3 field "images"/);
+    assert.equal(mock.stats().requests, 0);
+    const skip = await mmload([
+      'run',
+      bad,
+      '--url',
+      mock.url,
+      '--skip-invalid',
+      '--artifact-dir',
+      join(dir, 'y'),
+      '--quiet',
+    ]);
+    assert.equal(skip.code, 0, skip.stderr);
+    assert.equal(mock.stats().requests, 3);
+  } finally {
+    await mock.close();
+  }
+});
+
+test('bad flags are rejected with a clear message and exit 2', async () => {
+  const { path } = await smallDataset(1, 1);
+  for (const [args, msg] of [
+    [['--concurrency', '0'], /--concurrency 0/],
+    [['--url', 'ftp://x'], /must be http or https/],
+    [['--api-key-env', 'MMLOAD_TEST_UNSET_VAR'], /MMLOAD_TEST_UNSET_VAR/],
+    [['--shard', '2/2'], /--shard "2\/2"/],
+    [['--extra-inputs', 'oops'], /key:value/],
+  ] as const) {
+    const r = await mmload(['run', path, ...args]);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+  const missing = await mmload(['run', '/nonexistent.jsonl']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no such dataset file/);
+});
+
+test('the API key comes from the environment and appears in no artifact', async () => {
+  const { dir, path } = await smallDataset(1, 1);
+  const mock = await startMock({});
+  try {
+    const out = join(dir, 'k');
+    const p = spawn(
+      process.execPath,
+      [bin, 'run', path, '--url', mock.url, '--api-key-env', 'MY_KEY', '--artifact-dir', out, '--quiet'],
+      {
+        env: { ...process.env, MY_KEY: 'sk-secret-123' },
+      },
+    );
+    await new Promise((r) => p.on('close', r));
+    for (const f of await readdir(out)) {
+      assert.ok(!(await readFile(join(out, f), 'utf8')).includes('sk-secret-123'), `${f} holds the key`);
+    }
+  } finally {
+    await mock.close();
+  }
+});

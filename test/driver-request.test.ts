@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DatasetRow } from '../src/dataset/types.js';
+import { buildBody, ImagePathCache, parseExtraInputs } from '../src/driver/request.js';
+
+const settings = {
+  model: 'Qwen/Qwen3.6',
+  maxTokens: 1024,
+  useMaxCompletionTokens: false,
+  includeUsage: true,
+  extraInputs: {},
+};
+const row = (over: Partial<DatasetRow>): DatasetRow => ({
+  file: 'f.jsonl',
+  line: 3,
+  byteOffset: 0,
+  byteLength: 0,
+  sessionId: 'user_0',
+  texts: [],
+  images: [],
+  ...over,
+});
+const json = async (r: DatasetRow, s = settings, cache = new ImagePathCache()) =>
+  JSON.parse(Buffer.concat((await buildBody(r, s, cache)).parts).toString());
+
+test("AIPerf's body: text part first, then image_url parts; limits and extra inputs after", async () => {
+  const url = Buffer.from('data:image/png;base64,iVBORw0KGgo=');
+  const body = await json(
+    row({
+      texts: ['hello "world"\n'],
+      images: [
+        { kind: 'data-url', url, mime: 'image/png' },
+        { kind: 'http', url: 'https://x/y.png' },
+      ],
+      extra: { top_p: 0.5 },
+    }),
+    { ...settings, extraInputs: { min_tokens: 1024, ignore_eos: true } },
+  );
+  assert.deepEqual(body, {
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'hello "world"\n' },
+          { type: 'image_url', image_url: { url: url.toString() } },
+          { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        ],
+      },
+    ],
+    model: 'Qwen/Qwen3.6',
+    stream: true,
+    stream_options: { include_usage: true },
+    max_tokens: 1024,
+    min_tokens: 1024,
+    ignore_eos: true,
+    top_p: 0.5,
+  });
+});
+
+test('text only: content is a plain string; max_completion_tokens; no usage', async () => {
+  const body = await json(row({ texts: ['just text'] }), {
+    ...settings,
+    useMaxCompletionTokens: true,
+    includeUsage: false,
+  });
+  assert.equal(body.messages[0].content, 'just text');
+  assert.equal(body.max_completion_tokens, 1024);
+  assert.equal(body.max_tokens, undefined);
+  assert.equal(body.stream_options, undefined);
+});
+
+test('large bodies stay byte-valid JSON and splice the image bytes unchanged', async () => {
+  const big = Buffer.concat([Buffer.from('data:image/png;base64,'), Buffer.alloc(8 << 20, 'A')]);
+  const images = Array.from({ length: 5 }, () => ({
+    kind: 'data-url' as const,
+    url: big,
+    mime: 'image/png',
+  }));
+  const text = Array.from({ length: 8000 }, (_, i) => `w${i}`).join(' ');
+  const b = await buildBody(row({ texts: [text], images }), settings, new ImagePathCache());
+  assert.ok(b.parts.filter((p) => p === big).length === 5, 'the dataset Buffers themselves, not copies');
+  const parsed = JSON.parse(Buffer.concat(b.parts).toString());
+  assert.equal(parsed.messages[0].content.length, 6);
+  assert.equal(b.length, Buffer.concat(b.parts).length);
+});
+
+test('local image paths: read once each, data URL with the right mime type', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-req-'));
+  const p = join(dir, 'a.jpg');
+  await writeFile(p, Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+  const cache = new ImagePathCache();
+  const ref = { kind: 'path' as const, path: 'a.jpg', resolved: p };
+  const b1 = await json(row({ images: [ref] }), settings, cache);
+  assert.equal(b1.messages[0].content[0].image_url.url, 'data:image/jpeg;base64,/9j/4A==');
+  const again = await cache.get(ref, row({}));
+  assert.equal(again, await cache.get(ref, row({})), 'one encoding per path');
+  await assert.rejects(
+    json(
+      row({ images: [{ kind: 'path', path: 'missing.png', resolved: join(dir, 'missing.png') }] }),
+      settings,
+      cache,
+    ),
+    /f\.jsonl:3 field "images": missing\.png/,
+  );
+});
+
+test('--extra-inputs as AIPerf reads them: typed values, JSON objects', () => {
+  assert.deepEqual(parseExtraInputs(['min_tokens:1024', 'ignore_eos:true', 'stop:</s>', '{"a":{"b":1}}']), {
+    min_tokens: 1024,
+    ignore_eos: true,
+    stop: '</s>',
+    a: { b: 1 },
+  });
+  assert.throws(() => parseExtraInputs(['novalue']), /key:value/);
+});

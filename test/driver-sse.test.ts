@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyEvent, SseParser } from '../src/driver/sse.js';
+
+function parseAll(reads: string[]): string[] {
+  const p = new SseParser();
+  const out: string[] = [];
+  for (const r of reads) p.feed(Buffer.from(r), (d) => out.push(d.toString()));
+  return out;
+}
+
+test('events split across reads, several per read, LF / CRLF / CR, comments, multi-line data', () => {
+  const stream =
+    'data: {"a":1}\n\n: keep-alive\n\ndata: x\r\n\r\ndata: line1\ndata: line2\n\nevent: e\ndata:y\r\rdata: [DONE]\n\n';
+  const whole = parseAll([stream]);
+  assert.deepEqual(whole, ['{"a":1}', 'x', 'line1\nline2', 'y', '[DONE]']);
+  // Every split point, including between CR and LF, gives the same events.
+  for (let i = 1; i < stream.length; i++) {
+    assert.deepEqual(parseAll([stream.slice(0, i), stream.slice(i)]), whole, `split at ${i}`);
+  }
+  assert.deepEqual(parseAll(stream.split('')), whole, 'one byte per read');
+});
+
+test('an event without its blank line yet is held back', () => {
+  assert.deepEqual(parseAll(['data: a\n']), []);
+  assert.deepEqual(parseAll(['data: a\n', '\n']), ['a']);
+});
+
+const ev = (o: unknown) => classifyEvent(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)));
+const delta = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  id: 'c',
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: d, finish_reason: null }],
+  ...extra,
+});
+
+test('content chunks as AIPerf counts them', () => {
+  assert.deepEqual(ev('[DONE]'), { done: true, content: false, output: false, finish: false });
+  assert.equal(ev(delta({ role: 'assistant', content: '' })).content, false, 'role-only with empty content');
+  assert.equal(ev(delta({ role: 'assistant' })).content, false);
+  assert.equal(ev(delta({ content: null })).content, false);
+  assert.equal(ev(delta({ content: ' the' })).content, true);
+  assert.equal(ev(delta({ content: '"' })).content, true, 'escaped quote is non-empty content');
+  assert.equal(ev(delta({ content: '\\' })).output, true);
+  const r = ev(delta({ reasoning_content: 'hmm' }));
+  assert.equal(r.content, true);
+  assert.equal(r.output, false, 'reasoning is not output content');
+  assert.equal(ev(delta({ reasoning: 'x', content: '' })).content, true);
+  assert.equal(
+    ev(delta({ tool_calls: [{ index: 0, function: { arguments: '{"content":"x"}' } }] })).content,
+    true,
+  );
+  assert.equal(ev(delta({ tool_calls: [] })).content, false);
+  const u = ev({
+    choices: [],
+    usage: { prompt_tokens: 5, completion_tokens: 7, completion_tokens_details: { reasoning_tokens: 2 } },
+  });
+  assert.equal(u.content, false);
+  assert.deepEqual(u.usage, { completionTokens: 7, promptTokens: 5, reasoningTokens: 2 });
+  assert.equal(ev(delta({ content: 'x' }, { usage: null })).content, true);
+  assert.equal(ev({ choices: [{ delta: { content: 'end' }, finish_reason: 'length' }] }).finish, true);
+  assert.equal(ev('{"error":{"message":"overloaded"}}').error, 'overloaded');
+  assert.equal(ev('{not json').malformed, true);
+  // Spaces after the colons (Python's json.dumps) take the exact path and agree.
+  assert.equal(ev('{"choices": [{"delta": {"content": "a"}}]}').content, true);
+  assert.equal(ev('{"choices": [{"delta": {"content": ""}}]}').content, false);
+});
