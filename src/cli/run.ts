@@ -34,6 +34,7 @@ interface RunArgs {
   'artifact-dir'?: string;
   'max-error-rate': number;
   'skip-invalid': boolean;
+  preconnect: boolean;
   preset?: string;
   shard?: string;
   'start-at'?: string;
@@ -91,6 +92,7 @@ export function runOptionsFromArgs(a: RunArgs, env: NodeJS.ProcessEnv): RunOptio
     artifactDir: a['artifact-dir'] ?? timestampDir(),
     maxErrorRate: a['max-error-rate'],
     skipInvalid: a['skip-invalid'],
+    preconnect: a.preconnect,
     shard,
     startAtMs: a['start-at'] ? parseStartAt(a['start-at'], Date.now()) : undefined,
     label: a.label,
@@ -241,6 +243,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
         type: 'boolean',
         default: false,
         describe: 'skip bad dataset lines instead of failing',
+      })
+      .option('preconnect', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'open the connections (one GET of /v1/models each, not counted) before the first timed request, so no TTFT holds a TCP connect; AIPerf does not, its first requests include the connect: --no-preconnect to measure that way',
       })
       .option('shard', {
         type: 'string',

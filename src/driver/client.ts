@@ -35,6 +35,19 @@ function* slices(parts: Buffer[]): Generator<Buffer> {
   }
 }
 
+/**
+ * The body as undici takes it. Up to one slice, a single Buffer: undici writes it (after the
+ * headers, corked) synchronously inside dispatch() and calls onRequestSent right after the socket
+ * accepted it, which is what "sent" means for the sliced path too (the last slice accepted); the
+ * iterable path instead defers the first write by a microtask and walks an async iterator, which
+ * put event-loop turns between "start" and the first byte. Larger bodies keep the slices, so that
+ * "sent" follows the socket's backpressure on 52 MB uploads.
+ */
+export function dispatchBody(body: RequestBody): Buffer | Iterable<Buffer> {
+  if (body.length > SLICE) return slices(body.parts);
+  return body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts, body.length);
+}
+
 const MAX_ERROR_BODY = 2048;
 
 function connectionKind(err: Error & { code?: string }): ErrorKind {
@@ -167,20 +180,20 @@ export function sendChatRequest(
       }, o.timeoutMs);
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    // Everything the dispatch needs is built before the start stamp: between "start" and the
+    // socket write there is only undici's own work.
+    const opts: Dispatcher.DispatchOptions = {
+      origin: o.origin,
+      path: o.path,
+      method: 'POST',
+      headers: { ...o.headers, 'content-length': String(o.body.length) },
+      // An iterable body is written slice by slice with backpressure (undici's writeIterable);
+      // the declared type omits iterables.
+      body: dispatchBody(o.body) as Dispatcher.DispatchOptions['body'],
+    };
     rec.startNs = nowNsNumber();
     try {
-      dispatcher.dispatch(
-        {
-          origin: o.origin,
-          path: o.path,
-          method: 'POST',
-          headers: { ...o.headers, 'content-length': String(o.body.length) },
-          // An iterable body is written slice by slice with backpressure (undici's writeIterable);
-          // the declared type omits iterables.
-          body: slices(o.body.parts) as unknown as Dispatcher.DispatchOptions['body'],
-        },
-        handler,
-      );
+      dispatcher.dispatch(opts, handler);
     } catch (err) {
       settle({ kind: 'connection', message: (err as Error).message });
     }

@@ -45,6 +45,11 @@ export interface RunOptions {
   label?: string;
   /** Latency model of the embedded mock (only without url). */
   mock?: Partial<MockOptions>;
+  /**
+   * Open the connections (one GET of the models route each) before the first timed request, so
+   * that no TTFT holds a TCP handshake. AIPerf does not: its first requests include the connect.
+   */
+  preconnect: boolean;
   /** Bytes of read-ahead rows kept in memory. */
   readAheadBytes?: number;
 }
@@ -63,6 +68,7 @@ export const RUN_DEFAULTS = {
   includeUsage: true,
   maxErrorRate: 0,
   skipInvalid: false,
+  preconnect: true,
 };
 
 /** The embedded endpoint's latency model when `run` has no --url: visible, cache on. */

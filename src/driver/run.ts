@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,6 +20,7 @@ import { intendedOffsets, validatePlan } from './arrivals.js';
 import { sendChatRequest } from './client.js';
 import { datasetInfo } from './dataset-info.js';
 import { EMBEDDED_MOCK, publicConfig, type RunOptions, validateRunOptions } from './options.js';
+import { preconnect } from './preconnect.js';
 import { buildBody, ImagePathCache } from './request.js';
 import { type Session, SessionRowSource } from './row-source.js';
 import { sessionInShard, shardDirName } from './shard.js';
@@ -118,10 +120,13 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   const collector = new MetricsCollector();
   const cancel = new AbortController();
+  // Every request in flight listens on it.
+  setMaxListeners(0, cancel.signal);
   hooks.cancel?.addEventListener('abort', () => cancel.abort(), { once: true });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const sendLagsMs: number[] = [];
   let lateSends = 0;
+  let firstRequestMs: number | undefined;
   let index = 0;
   let done = 0;
   let failed = 0;
@@ -160,6 +165,8 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     const body = await buildBody(row, bodySettings, images);
     const id = { index: index++, sessionId: session, turn, line: row.line, warmup, intendedNs };
     inFlight++;
+    // performance.now() counts from the process's start (its time origin).
+    firstRequestMs ??= performance.now();
     const rec: RequestRecord = await sendChatRequest(agent, id, {
       origin,
       path,
@@ -184,7 +191,22 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   };
 
   let source: SessionRowSource | undefined;
+  let preconnected: number | undefined;
   try {
+    // Open the connections before anything is timed, so that the first requests' TTFT does not
+    // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
+    if (o.preconnect) {
+      const n = Number.isFinite(o.concurrency) ? o.concurrency : Math.min(64, Math.ceil(o.requestRate ?? 1));
+      const r = await preconnect(agent, {
+        origin,
+        path: `${basePath}${o.endpoint.replace(/\/chat\/completions$/, '/models')}`,
+        headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {},
+        connections: n,
+        timeoutMs: 10_000,
+      });
+      preconnected = r.opened;
+      if (r.failed > 0) log(`pre-connect: ${r.failed} of ${n} connection(s) failed: ${r.firstError}`);
+    }
     // Warm-up: the file's first rows, outside the statistics.
     if (o.warmupRequests > 0) {
       const rows: DatasetRow[] = [];
@@ -357,6 +379,8 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
           ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }
           : undefined,
       lateSends: o.requestRate !== undefined ? lateSends : undefined,
+      preconnected,
+      timeToFirstRequestMs: firstRequestMs,
       sendLagMs:
         sortedLags.length > 0
           ? {

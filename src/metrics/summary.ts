@@ -46,6 +46,10 @@ export interface ClientHealth {
   /** Rate mode: dispatches later than planned. */
   lateSends?: number;
   sendLagMs?: { p50: number; p99: number; max: number };
+  /** Connections opened before the first timed request (--preconnect). */
+  preconnected?: number;
+  /** Milliseconds from process start to the first request handed to the client (warm-up included). */
+  timeToFirstRequestMs?: number;
   /** Human-readable warnings when the client could have distorted the results. */
   warnings: string[];
 }

@@ -1,0 +1,132 @@
+// Measurement accuracy: mmload's per-request TTFT and ITL (runLoad) against the mock's own record of
+// when it received the request and wrote the tokens (mock in its own process via mock-child.ts,
+// TTFT 50 ms, ITL 10 ms, 30 sessions, small bodies; both stamp CLOCK_MONOTONIC via process.hrtime).
+// Goals: |TTFT error| p99 <= 1 ms; ITL avg within 1%. Needs `npm run build`.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RUN_DEFAULTS } from '../src/driver/options.js';
+import { runLoad } from '../src/driver/run.js';
+import type { RequestRecord } from '../src/metrics/record.js';
+import type { MockRecord } from '../src/mock/types.js';
+import { spawnMock } from './mock-child.js';
+import { saveResult } from './util.js';
+
+const C = 30;
+const TURNS = Number(process.env.TURNS ?? 4);
+const TOKENS = 32;
+const dir = await mkdtemp(join(tmpdir(), 'mmload-acc-'));
+const ds = join(dir, 'd.jsonl');
+const lines: string[] = [];
+for (let t = 0; t < TURNS; t++)
+  for (let u = 0; u < C; u++)
+    lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
+await writeFile(ds, `${lines.join('\n')}\n`);
+const recordPath = join(dir, 'mock.jsonl');
+const mock = await spawnMock(['--ttft-ms', '50', '--itl-ms', '10', '--record', recordPath]);
+const out = join(dir, 'run');
+const r = await runLoad({
+  ...RUN_DEFAULTS,
+  dataset: ds,
+  url: mock.url,
+  model: 'm',
+  concurrency: C,
+  maxTokens: TOKENS,
+  extraInputs: { ignore_eos: true },
+  timeoutS: 30,
+  graceS: 1,
+  artifactDir: out,
+});
+await mock.stop();
+const mine = (await readFile(join(out, 'records.jsonl'), 'utf8'))
+  .trim()
+  .split('\n')
+  .map((l) => (JSON.parse(l) as { mmload: RequestRecord }).mmload);
+const theirs = (await readFile(recordPath, 'utf8'))
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as MockRecord);
+// The mock records the x-session-id header; a session's n-th arrival is its turn n.
+const key = (s: string, i: number) => `${s}#${i}`;
+const mockBy = new Map<string, MockRecord>();
+const seen = new Map<string, number>();
+for (const m of theirs.sort((a, b) => a.arrivalNs - b.arrivalNs)) {
+  const i = seen.get(m.sessionId) ?? 0;
+  seen.set(m.sessionId, i + 1);
+  mockBy.set(key(m.sessionId, i), m);
+}
+const ttftErr: number[] = [];
+const startToSent: number[] = [];
+const sentToArrival: number[] = [];
+const arrivalToBody: number[] = [];
+const tokToClient: number[] = [];
+const byTurn = new Map<number, number[]>();
+const itlMine: number[] = [];
+const itlMock: number[] = [];
+for (const rec of mine) {
+  const m = mockBy.get(key(rec.sessionId, rec.turn));
+  if (!m || rec.error || m.firstTokenNs === undefined || m.lastTokenNs === undefined) continue;
+  const ttftMine = (rec.firstChunkNs! - rec.startNs) / 1e6;
+  const ttftMock = (m.firstTokenNs - m.arrivalNs) / 1e6;
+  ttftErr.push(ttftMine - ttftMock);
+  byTurn.set(rec.turn, [...(byTurn.get(rec.turn) ?? []), ttftMine - ttftMock]);
+  // The error = (arrival - start) + (client stamp - mock first token); split into its stages.
+  startToSent.push((rec.sentNs! - rec.startNs) / 1e6);
+  sentToArrival.push((m.arrivalNs - rec.sentNs!) / 1e6);
+  arrivalToBody.push((m.bodyNs - m.arrivalNs) / 1e6);
+  tokToClient.push((rec.firstChunkNs! - m.firstTokenNs) / 1e6);
+  const n = rec.outputTokens ?? 0;
+  if (n > 1) {
+    itlMine.push((rec.lastChunkNs! - rec.firstChunkNs!) / 1e6 / (n - 1));
+    itlMock.push((m.lastTokenNs - m.firstTokenNs) / 1e6 / (m.outputTokens - 1));
+  }
+}
+await rm(dir, { recursive: true });
+const sorted = (v: number[]) => [...v].sort((a, b) => a - b);
+const q = (v: number[], p: number) =>
+  sorted(v)[Math.min(v.length - 1, Math.floor(p * (v.length - 1)))] as number;
+const abs = ttftErr.map(Math.abs);
+const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const itlErrPct = (100 * (avg(itlMine) - avg(itlMock))) / avg(itlMock);
+const result = {
+  requests: mine.length,
+  matched: ttftErr.length,
+  errors: r.summary.errorCount,
+  ttftErrP50Ms: q(ttftErr, 0.5),
+  ttftAbsErrP99Ms: q(abs, 0.99),
+  ttftAbsErrMaxMs: Math.max(...abs),
+  itlAvgMineMs: avg(itlMine),
+  itlAvgMockMs: avg(itlMock),
+  itlAvgErrPct: itlErrPct,
+};
+console.table([
+  {
+    requests: result.requests,
+    matched: result.matched,
+    errors: result.errors,
+    'TTFT err p50 ms': result.ttftErrP50Ms.toFixed(3),
+    '|TTFT err| p99 ms': result.ttftAbsErrP99Ms.toFixed(3),
+    '|TTFT err| max ms': result.ttftAbsErrMaxMs.toFixed(3),
+    'ITL avg mmload ms': result.itlAvgMineMs.toFixed(4),
+    'ITL avg mock ms': result.itlAvgMockMs.toFixed(4),
+    'ITL avg err %': itlErrPct.toFixed(3),
+  },
+]);
+const stage = (name: string, v: number[]) => ({
+  stage: name,
+  'p50 ms': q(v, 0.5).toFixed(3),
+  'p99 ms': q(v, 0.99).toFixed(3),
+  'max ms': Math.max(...v).toFixed(3),
+});
+console.table([
+  stage('start -> sent (client)', startToSent),
+  stage('sent -> mock arrival', sentToArrival),
+  stage('mock arrival -> body (inside TTFT on both sides)', arrivalToBody),
+  stage('mock first token -> client stamp', tokToClient),
+]);
+for (const [t, v] of [...byTurn].sort((a, b) => a[0] - b[0]))
+  console.log(
+    `turn ${t}: TTFT err p50 ${q(v, 0.5).toFixed(3)} ms, |err| max ${Math.max(...v.map(Math.abs)).toFixed(3)} ms`,
+  );
+console.log(`client warnings: ${r.summary.client?.warnings.join(' | ') || 'none'}`);
+saveResult('driver-accuracy', result);

@@ -1,0 +1,107 @@
+// mmload run's request rate (runLoad) against a bare undici loop doing the same requests (16-token
+// streams, zero-latency mock in its own process, concurrency 30), alternating in one process.
+// Goal >= 0.7x. Needs `npm run build` (the mock runs from dist/).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { RUN_DEFAULTS } from '../src/driver/options.js';
+import { runLoad } from '../src/driver/run.js';
+import { spawnMock } from './mock-child.js';
+
+const C = 30;
+const TURNS = Number(process.env.TURNS ?? 60);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const dir = await mkdtemp(join(tmpdir(), 'mmload-ovh-'));
+const ds = join(dir, 'd.jsonl');
+const lines: string[] = [];
+for (let t = 0; t < TURNS; t++)
+  for (let u = 0; u < C; u++)
+    lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
+await writeFile(ds, `${lines.join('\n')}\n`);
+const total = lines.length;
+const mock = await spawnMock(['--default-max-tokens', '16']);
+const body = Buffer.from(
+  JSON.stringify({
+    messages: [{ role: 'user', content: 'hello 1 1' }],
+    model: 'm',
+    stream: true,
+    max_tokens: 16,
+    stream_options: { include_usage: true },
+    ignore_eos: true,
+  }),
+);
+
+async function bare(): Promise<number> {
+  const agent = new Agent({ connections: C, pipelining: 1 });
+  let left = total;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (left-- > 0) {
+        const r = await request(`${mock.url}/v1/chat/completions`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+          dispatcher: agent,
+        });
+        await r.body.text();
+      }
+    }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  await agent.close();
+  return total / s;
+}
+
+let runNo = 0;
+async function mmload(): Promise<{ rps: number; wholeRps: number }> {
+  const out = join(dir, `run-${runNo++}`);
+  const t0 = performance.now();
+  const r = await runLoad({
+    ...RUN_DEFAULTS,
+    dataset: ds,
+    url: mock.url,
+    model: 'm',
+    concurrency: C,
+    maxTokens: 16,
+    extraInputs: { ignore_eos: true },
+    timeoutS: 30,
+    graceS: 1,
+    artifactDir: out,
+  });
+  const s = (performance.now() - t0) / 1000;
+  if (r.summary.errorCount > 0 || r.summary.requestCount !== total)
+    throw new Error(`bad run: ${JSON.stringify(r.summary.errorsByKind)} ${r.summary.requestCount}/${total}`);
+  await rm(out, { recursive: true });
+  // The run's own RPS (first start .. last chunk) and the whole job's (incl. setup and artifacts).
+  const rps = r.summary.metrics.request_throughput?.avg as number;
+  return { rps, wholeRps: total / s };
+}
+
+await bare(); // warm both paths
+await mmload();
+const b: number[] = [];
+const m: number[] = [];
+const w: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  b.push(await bare());
+  const r = await mmload();
+  m.push(r.rps);
+  w.push(r.wholeRps);
+}
+await mock.stop();
+await rm(dir, { recursive: true });
+const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] as number;
+console.table(
+  m.map((x, i) => ({
+    round: i + 1,
+    'bare req/s': b[i]!.toFixed(0),
+    'mmload req/s (run)': x.toFixed(0),
+    'mmload req/s (whole job)': w[i]!.toFixed(0),
+    ratio: (x / b[i]!).toFixed(2),
+  })),
+);
+console.log(
+  `requests per run ${total}, concurrency ${C}; median bare ${med(b).toFixed(0)} req/s, mmload ${med(m).toFixed(0)} req/s (whole job ${med(w).toFixed(0)}), ratio of medians ${(med(m) / med(b)).toFixed(2)} (whole job ${(med(w) / med(b)).toFixed(2)})`,
+);

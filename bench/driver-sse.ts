@@ -1,0 +1,59 @@
+// SSE parse + content-chunk classification throughput (tinybench), main's SseParser.feed +
+// classifyEvent. Goal: >= 1 M events/s.
+import { Bench } from 'tinybench';
+import { classifyEvent, SseParser } from '../src/driver/sse.js';
+
+const N = 1000;
+const words = ['the', ' quick', ' brown', ' fox', ' "q"', ' ü'];
+let stream =
+  'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
+for (let i = 0; i < N; i++) {
+  const content = JSON.stringify(words[i % words.length]);
+  stream += `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${content}},"finish_reason":null}]}\n\n`;
+}
+stream +=
+  'data: {"id":"c","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1000}}\n\ndata: [DONE]\n\n';
+const buf = Buffer.from(stream);
+// reads of ~4 KB, as a socket delivers them
+const reads: Buffer[] = [];
+for (let i = 0; i < buf.length; i += 4096) reads.push(buf.subarray(i, i + 4096));
+// one read per event, as a streaming server with small writes delivers them
+const perEvent = stream
+  .split('\n\n')
+  .filter((e) => e.length > 0)
+  .map((e) => Buffer.from(`${e}\n\n`));
+const events = N + 3;
+
+let sink = 0;
+const onData = (d: Buffer) => {
+  if (classifyEvent(d).content) sink++;
+};
+const bench = new Bench({ time: 1500 });
+bench.add('parse + classify (4 KB reads)', () => {
+  const p = new SseParser();
+  for (const r of reads) p.feed(r, onData);
+});
+bench.add('parse + classify (one read per event)', () => {
+  const p = new SseParser();
+  for (const r of perEvent) p.feed(r, onData);
+});
+bench.add('parse + JSON.parse every event (reference)', () => {
+  const p = new SseParser();
+  for (const r of reads)
+    p.feed(r, (d) => {
+      const s = d.toString('utf8');
+      if (s !== '[DONE]' && JSON.parse(s).choices) sink++;
+    });
+});
+await bench.run();
+const rows = bench.tasks.map((t) => {
+  const r = t.result as unknown as { latency?: { p50?: number; mean?: number } };
+  const ms = r.latency?.p50 ?? r.latency?.mean ?? Number.NaN;
+  return {
+    task: t.name,
+    'median ms / 1003 events': ms.toFixed(3),
+    'M events/s': (events / ms / 1000).toFixed(2),
+  };
+});
+console.table(rows);
+if (sink < 0) console.log(sink);
