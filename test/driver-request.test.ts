@@ -24,7 +24,7 @@ const row = (over: Partial<DatasetRow>): DatasetRow => ({
   ...over,
 });
 const json = async (r: DatasetRow, s = settings, cache = new ImagePathCache()) =>
-  JSON.parse(Buffer.concat((await buildBody(r, s, cache)).parts).toString());
+  JSON.parse(Buffer.concat((await buildBody(r, s, cache)).parts as Buffer[]).toString());
 
 test("AIPerf's body: text part first, then image_url parts; limits and extra inputs after", async () => {
   const url = Buffer.from('data:image/png;base64,iVBORw0KGgo=');
@@ -82,9 +82,9 @@ test('large bodies stay byte-valid JSON and splice the image bytes unchanged', a
   const text = Array.from({ length: 8000 }, (_, i) => `w${i}`).join(' ');
   const b = await buildBody(row({ texts: [text], images }), settings, new ImagePathCache());
   assert.ok(b.parts.filter((p) => p === big).length === 5, 'the dataset Buffers themselves, not copies');
-  const parsed = JSON.parse(Buffer.concat(b.parts).toString());
+  const parsed = JSON.parse(Buffer.concat(b.parts as Buffer[]).toString());
   assert.equal(parsed.messages[0].content.length, 6);
-  assert.equal(b.length, Buffer.concat(b.parts).length);
+  assert.equal(b.length, Buffer.concat(b.parts as Buffer[]).length);
 });
 
 test('local image paths: read once each, data URL with the right mime type', async () => {

@@ -119,6 +119,8 @@ export async function inspectDataset(
   const analyse = async (row: DatasetRow, img: ImageRef): Promise<AnalysedImage> => {
     if (img.kind === 'http') return { key: `url:${img.url}` };
     if (img.kind === 'path') return analysePath(row, img);
+    // readDataset never yields these (only the driver's row source makes them).
+    if (img.kind === 'file-range') throw new Error('inspect: unexpected file-range image');
     const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', img.url)).toString('hex');
     let head = dataUrlHead(img.url, 33);
     let header = readImageHeader(head);

@@ -304,7 +304,7 @@ function readImages(s: Scanner, key: string, row: DatasetRow, cwd: string): void
   const b = s.buf;
   if (key === 'image') {
     if (b[s.i] !== QUOTE) s.fail(key, 'must be a string (a data URL, an http(s) URL or a file path)');
-    row.images = [readImage(s, key, cwd)];
+    row.images = [readImage(s, key, cwd, row.byteOffset)];
     return;
   }
   if (b[s.i] !== 0x5b) s.fail(key, 'must be a list of strings');
@@ -322,7 +322,7 @@ function readImages(s: Scanner, key: string, row: DatasetRow, cwd: string): void
         `item ${row.images.length + 1} must be a string (a data URL, an http(s) URL or a file path)`,
       );
     }
-    row.images.push(readImage(s, key, cwd));
+    row.images.push(readImage(s, key, cwd, row.byteOffset));
     s.ws();
     if (b[s.i] === 0x2c) {
       s.i++;
@@ -333,7 +333,7 @@ function readImages(s: Scanner, key: string, row: DatasetRow, cwd: string): void
   }
 }
 
-function readImage(s: Scanner, key: string, cwd: string): ImageRef {
+function readImage(s: Scanner, key: string, cwd: string, lineOffset: number): ImageRef {
   const { start, end, escaped } = s.string(key);
   // Escaped strings (e.g. "\/" for "/") are rare; decode them so the ref holds the URL itself.
   const bytes = escaped
@@ -351,7 +351,9 @@ function readImage(s: Scanner, key: string, cwd: string): ImageRef {
     if (!/^image\/[a-z0-9.+-]+$/i.test(mime))
       s.fail(key, `data URL has media type "${mime}", expected image/...`);
     if (comma + 1 === bytes.length) s.fail(key, 'data URL has no data');
-    return { kind: 'data-url', url: bytes, mime };
+    return escaped
+      ? { kind: 'data-url', url: bytes, mime }
+      : { kind: 'data-url', url: bytes, mime, fileOffset: lineOffset + start };
   }
   const str = bytes.toString('utf8', 0, Math.min(bytes.length, 4096));
   if (/^https?:\/\//i.test(str)) return { kind: 'http', url: bytes.toString('utf8') };

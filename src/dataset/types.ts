@@ -6,7 +6,19 @@
  */
 export type ImageRef =
   /** `data:image/...;base64,...`, the bytes exactly as they stand in the file (no JSON escapes). */
-  | { kind: 'data-url'; url: Buffer; mime: string }
+  | {
+      kind: 'data-url';
+      url: Buffer;
+      mime: string;
+      /** Where `url`'s bytes stand in the file (absent when the JSON string had escapes). */
+      fileOffset?: number;
+    }
+  /**
+   * A data URL left in the file: `length` bytes at `offset` of `file`, read while the request is
+   * uploaded (the driver's row source turns large rows' data URLs into these, so that rows in
+   * flight do not hold their images in memory).
+   */
+  | { kind: 'file-range'; file: string; offset: number; length: number; mime: string }
   /** http(s) URL, passed through unchanged. */
   | { kind: 'http'; url: string }
   /** A local file path (as written in the file; `resolved` is absolute). */

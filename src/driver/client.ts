@@ -1,7 +1,8 @@
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
-import type { RequestBody } from './request.js';
+import type { FileRange, RequestBody } from './request.js';
 import { classifyEvent, SseParser } from './sse.js';
 
 /**
@@ -36,6 +37,37 @@ function* slices(parts: Buffer[]): Generator<Buffer> {
 }
 
 /**
+ * Slices of a body whose images are left in the dataset file: read slice by slice as the socket
+ * takes them, so a request in flight holds about one slice of its image, not 52 MB.
+ */
+async function* fileSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buffer> {
+  const handles = new Map<string, FileHandle>();
+  try {
+    for (const p of parts) {
+      if (Buffer.isBuffer(p)) {
+        yield* slices([p]);
+        continue;
+      }
+      let fh = handles.get(p.file);
+      if (!fh) {
+        fh = await open(p.file, 'r');
+        handles.set(p.file, fh);
+      }
+      for (let done = 0; done < p.length; ) {
+        const n = Math.min(SLICE, p.length - done);
+        const buf = Buffer.allocUnsafe(n);
+        const { bytesRead } = await fh.read(buf, 0, n, p.offset + done);
+        if (bytesRead !== n) throw new Error(`${p.file}: the file changed while the run was reading it`);
+        done += n;
+        yield buf;
+      }
+    }
+  } finally {
+    for (const fh of handles.values()) await fh.close();
+  }
+}
+
+/**
  * The body as undici takes it. Up to one slice, a single Buffer: undici writes it (after the
  * headers, corked) synchronously inside dispatch() and calls onRequestSent right after the socket
  * accepted it, which is what "sent" means for the sliced path too (the last slice accepted); the
@@ -43,9 +75,12 @@ function* slices(parts: Buffer[]): Generator<Buffer> {
  * put event-loop turns between "start" and the first byte. Larger bodies keep the slices, so that
  * "sent" follows the socket's backpressure on 52 MB uploads.
  */
-export function dispatchBody(body: RequestBody): Buffer | Iterable<Buffer> {
-  if (body.length > SLICE) return slices(body.parts);
-  return body.parts.length === 1 ? body.parts[0]! : Buffer.concat(body.parts, body.length);
+export function dispatchBody(body: RequestBody): Buffer | Iterable<Buffer> | AsyncIterable<Buffer> {
+  const parts = body.parts;
+  if (!parts.every((p): p is Buffer => Buffer.isBuffer(p))) return fileSlices(parts);
+  const buffers = parts as Buffer[];
+  if (body.length > SLICE) return slices(buffers);
+  return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, body.length);
 }
 
 const MAX_ERROR_BODY = 2048;

@@ -9,7 +9,15 @@ import { InputError, UserError } from '../util/errors.js';
  * strings or re-encoded), so a 52 MB body costs a few small allocations.
  */
 export interface RequestBody {
-  parts: Buffer[];
+  /** Buffers, and image bytes left in the dataset file (read while the body is uploaded). */
+  parts: Array<Buffer | FileRange>;
+  length: number;
+}
+
+/** `length` bytes at `offset` of `file`. */
+export interface FileRange {
+  file: string;
+  offset: number;
   length: number;
 }
 
@@ -121,10 +129,11 @@ export async function buildBody(
   s: BodySettings,
   images: ImagePathCache,
 ): Promise<RequestBody> {
-  const parts: Buffer[] = [];
-  const urls: Buffer[] = [];
+  const parts: Array<Buffer | FileRange> = [];
+  const urls: Array<Buffer | FileRange> = [];
   for (const ref of row.images) {
     if (ref.kind === 'data-url') urls.push(ref.url);
+    else if (ref.kind === 'file-range') urls.push({ file: ref.file, offset: ref.offset, length: ref.length });
     else if (ref.kind === 'http') urls.push(Buffer.from(ref.url));
     else urls.push(await images.get(ref, row));
   }

@@ -22,7 +22,7 @@ import { datasetInfo } from './dataset-info.js';
 import { EMBEDDED_MOCK, publicConfig, type RunOptions, validateRunOptions } from './options.js';
 import { preconnect } from './preconnect.js';
 import { buildBody, ImagePathCache } from './request.js';
-import { type Session, SessionRowSource } from './row-source.js';
+import { detachImages, type Session, SessionRowSource } from './row-source.js';
 import { sessionInShard, shardDirName } from './shard.js';
 import { waitUntil } from './start-at.js';
 
@@ -211,7 +211,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     if (o.warmupRequests > 0) {
       const rows: DatasetRow[] = [];
       for await (const row of readDataset(o.dataset, { onInvalid })) {
-        rows.push(row);
+        rows.push(detachImages(row));
         if (rows.length >= o.warmupRequests) break;
       }
       let next = 0;
