@@ -268,12 +268,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <dataset>',
   describe: 'Replay a single_turn JSONL against an endpoint, session by session, and measure TTFT, ITL, RPS',
   builder: (y) =>
-    y
-      .positional('dataset', {
+    withRunOptions(
+      y.positional('dataset', {
         type: 'string',
         demandOption: true,
         describe: 'AIPerf single_turn JSONL (streamed, any size)',
-      })
+      }),
+    )
       .example('$0 run data.jsonl', 'replay against the embedded mock')
       .example(
         '$0 run 30u_8t_5w_8000word_base64.jsonl --url http://127.0.0.1:8000 --model Qwen/Qwen3.6-35B-A3B-FP8 --preset qwen36',
