@@ -1,6 +1,6 @@
 import { deltaPct, formatDelta } from '../metrics/compare.js';
 import { VERSION } from '../version.js';
-import type { CurveMetric, ReportRun } from './model.js';
+import type { CurveMetric, ReportRun, TimelinePoint } from './model.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
@@ -132,8 +132,16 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
       `<h2>TTFT over the run</h2>${chart({ title: 'TTFT of each request by its start time', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'TTFT ms', scale: 'linear' }, series: ttft, mode: 'scatter', width: 1000 })}`,
     );
   }
-  const done = seriesOf(runs, (r) => r.timeline?.map((p) => [p.t, p.completed] as const));
-  const tokens = seriesOf(runs, (r) => r.timeline?.map((p) => [p.t, p.outputTokens] as const));
+  // Each per-second bucket is drawn across its whole second: a step to t + 1 closes the last one
+  // (a run shorter than a second is one bucket, which would otherwise draw as a single point).
+  const perSecond = (r: ReportRun, pick: (p: TimelinePoint) => number) => {
+    const t = r.timeline;
+    if (!t || t.length === 0) return undefined;
+    const last = t[t.length - 1]!;
+    return [...t.map((p) => [p.t, pick(p)] as const), [last.t + 1, pick(last)] as const];
+  };
+  const done = seriesOf(runs, (r) => perSecond(r, (p) => p.completed));
+  const tokens = seriesOf(runs, (r) => perSecond(r, (p) => p.outputTokens));
   if (done.length > 0) {
     sections.push(
       `<h2>Throughput over the run</h2><div class="grid-charts">${chart({ title: 'Completed requests per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'req/s', scale: 'linear' }, series: done, mode: 'step' })}${chart({ title: 'Output tokens per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'tok/s', scale: 'linear' }, series: tokens, mode: 'step' })}</div>`,
