@@ -23,12 +23,15 @@ function readStat(pid: number): Stat | undefined {
   }
 }
 
-function readMemKb(pid: number): { rss: number; hwm: number } | undefined {
+function readMemKb(pid: number): { rss: number; hwm: number; pss: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(s);
     const hwm = /VmHWM:\s+(\d+) kB/.exec(s);
-    return { rss: rss ? Number(rss[1]) : 0, hwm: hwm ? Number(hwm[1]) : 0 };
+    // PSS splits shared pages (libraries, copy-on-write pages) among the processes that map them,
+    // so its sum over a tree counts each page once; summed RSS counts shared pages per process.
+    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return { rss: rss ? Number(rss[1]) : 0, hwm: hwm ? Number(hwm[1]) : 0, pss: pss ? Number(pss[1]) : 0 };
   } catch {
     return undefined;
   }
@@ -66,6 +69,8 @@ export interface TreeUsage {
   samples: number;
   /** Highest sum of VmRSS over the live tree at one tick, MiB. */
   peakSumRssMiB: number;
+  /** Highest sum of PSS over the live tree at one tick, MiB (shared pages counted once). */
+  peakSumPssMiB: number;
   /** Sum over every process seen of its own VmHWM, MiB (an upper bound: peaks at different times). */
   sumHwmMiB: number;
   /** Most processes alive at one tick. */
@@ -86,21 +91,25 @@ export function sampleTree(root: number, intervalMs = 200, includeRoot = false):
   const cpu = new Map<string, number>();
   let samples = 0;
   let peakSumRssKb = 0;
+  let peakSumPssKb = 0;
   let maxProcesses = 0;
   const tick = () => {
     const tree = treeOf(root, includeRoot);
     let sum = 0;
+    let pss = 0;
     for (const st of tree) {
       const key = `${st.pid}@${st.startTime}`;
       const mem = readMemKb(st.pid);
       if (mem) {
         sum += mem.rss;
+        pss += mem.pss;
         hwm.set(key, Math.max(hwm.get(key) ?? 0, mem.hwm));
       }
       cpu.set(key, Math.max(cpu.get(key) ?? 0, st.cpuTicks));
     }
     samples++;
     peakSumRssKb = Math.max(peakSumRssKb, sum);
+    peakSumPssKb = Math.max(peakSumPssKb, pss);
     maxProcesses = Math.max(maxProcesses, tree.length);
   };
   tick();
@@ -115,6 +124,7 @@ export function sampleTree(root: number, intervalMs = 200, includeRoot = false):
       return {
         samples,
         peakSumRssMiB: peakSumRssKb / 1024,
+        peakSumPssMiB: peakSumPssKb / 1024,
         sumHwmMiB: hwmKb / 1024,
         maxProcesses,
         processesSeen: cpu.size,

@@ -316,10 +316,12 @@ async function main(): Promise<void> {
       'mock req/s',
       'own req/s',
       'peak ΣRSS MiB',
+      'peak ΣPSS MiB',
       'ΣHWM MiB',
       'procs',
       'CPU s (time -v)',
       'CPU s (sampled)',
+      'inputs.json MB',
       'load',
     ],
   ];
@@ -335,10 +337,12 @@ async function main(): Promise<void> {
       f(r.mock.rps, 0),
       f(r.reportedRps, 0),
       f(r.tree.peakSumRssMiB, 0),
+      f(r.tree.peakSumPssMiB, 0),
       f(r.tree.sumHwmMiB, 0),
       r.tree.processesSeen,
       f(r.timeCpuS),
       f(r.tree.sampledCpuS),
+      r.inputsJsonBytes === undefined ? '-' : f(r.inputsJsonBytes / 1e6, 0),
       r.loadAvg,
     ]);
   }
@@ -358,7 +362,9 @@ async function main(): Promise<void> {
   metric('(a) start -> first request at mock, s (2 GB inline)', 'startup', (r) => r.mock.firstArrivalS);
   metric('(a) wall time for 1 session (2 requests), s', 'startup', (r) => r.wallS);
   metric('(b) peak summed RSS, MiB (2 GB inline run)', 'startup', (r) => r.tree.peakSumRssMiB);
+  metric('(b) peak summed PSS, MiB (2 GB inline run)', 'startup', (r) => r.tree.peakSumPssMiB);
   metric('(b) peak summed RSS, MiB (throughput run)', 'throughput', (r) => r.tree.peakSumRssMiB);
+  metric('(b) peak summed PSS, MiB (throughput run)', 'throughput', (r) => r.tree.peakSumPssMiB);
   metric('(c) completed req/s at the mock (c=30, 16 tokens)', 'throughput', (r) => r.mock.rps);
   metric("(c) tool's own reported req/s", 'throughput', (r) => r.reportedRps);
   metric('(d) CPU s per 1,000 requests, whole process', 'throughput', (r) =>
@@ -394,6 +400,9 @@ async function main(): Promise<void> {
     `\nMedians over ${ROUNDS} round(s); load average ${loadStart} at start, ${loadEnd} at end; ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   console.log(table(sumRows));
+  console.log(
+    `mock process: ${f(mockCpuS)} CPU s over the whole bench (${records.length} requests recorded)`,
+  );
   const file = saveResult('vs-aiperf', {
     bigBytes,
     rounds: ROUNDS,
