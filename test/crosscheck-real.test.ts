@@ -50,6 +50,16 @@ test('the real AIPerf and mmload agree on a small sliding-window workload (embed
   for (const t of ['ITL avg ms', 'RPS'])
     assert.ok(Math.abs(row(t).diffPct!) <= 5, `${t}: ${JSON.stringify(row(t))}`);
   assert.equal(report.agree, true, r.stdout);
+  // Ground truth: each tool's TTFT includes the mock's own (arrival to first token) plus transport.
+  for (const tool of ['mmload', 'aiperf'] as const) {
+    const server = report.server?.[tool];
+    assert.ok(server && server.count === 12, `${tool}: the mock's record covers every request`);
+    assert.ok(
+      row('TTFT avg ms')[tool]! >= server.avg,
+      `${tool} TTFT ${row('TTFT avg ms')[tool]} >= server ${server.avg}`,
+    );
+  }
+  assert.match(r.stdout, /embedded mocks' own TTFT/);
   assert.match(r.stdout, /agree within 5%/);
   for (const f of ['mmload/profile_export_mmload.json', 'aiperf/profile_export_aiperf.json', 'report.html']) {
     await readFile(join(out, f));

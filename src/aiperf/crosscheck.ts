@@ -1,11 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDataset } from '../dataset/reader.js';
 import type { RunOptions } from '../driver/options.js';
 import { type RunHooks, runLoad } from '../driver/run.js';
 import { type Crosscheck, crosscheck } from '../metrics/crosscheck.js';
 import { readResult } from '../metrics/readers.js';
+import { computeStats, type Stats } from '../metrics/statistics.js';
 import type { Summary } from '../metrics/summary.js';
-import type { MockOptions } from '../mock/types.js';
+import type { MockOptions, MockRecord } from '../mock/types.js';
 import { startMockThread, type ThreadedMock } from '../mock/worker.js';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
@@ -39,6 +41,19 @@ export interface CrosscheckOutcome {
   warnings: string[];
 }
 
+/** The embedded mock's own TTFT (request arrival to first token written), ms, of successful streams. */
+async function serverTtft(path: string): Promise<Stats | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const ttfts: number[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line) as MockRecord;
+    if (r.status === 200 && r.stream && !r.fault && r.firstTokenNs !== undefined)
+      ttfts.push((r.firstTokenNs - r.arrivalNs) / 1e6);
+  }
+  return ttfts.length > 0 ? computeStats(ttfts) : undefined;
+}
+
 /** Sessions in the file (AIPerf's --conversation-num counts them; more would wrap around). */
 async function countSessions(path: string): Promise<number> {
   const ids = new Set<string>();
@@ -49,10 +64,11 @@ async function countSessions(path: string): Promise<number> {
 async function withEndpoint<T>(
   url: string | undefined,
   mock: Partial<MockOptions>,
+  recordPath: string,
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   if (url) return fn(url);
-  const m: ThreadedMock = await startMockThread({ ...mock, host: '127.0.0.1', port: 0 });
+  const m: ThreadedMock = await startMockThread({ ...mock, host: '127.0.0.1', port: 0, recordPath });
   try {
     return await fn(m.url);
   } finally {
@@ -81,7 +97,11 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
   }
 
   log(`crosscheck 1/2: mmload run (${sessions} sessions, concurrency ${o.run.concurrency})`);
-  const mm = await withEndpoint(o.run.url, o.mock, (url) =>
+  const mockRecords = {
+    mmload: join(dir, 'mmload', 'mock_records.jsonl'),
+    aiperf: join(dir, 'aiperf', 'mock_records.jsonl'),
+  };
+  const mm = await withEndpoint(o.run.url, o.mock, mockRecords.mmload, (url) =>
     runLoad(
       { ...o.run, url, sessions, warmupRequests: 0, artifactDir: join(dir, 'mmload'), label: 'mmload' },
       hooks,
@@ -91,7 +111,7 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
 
   log(`crosscheck 2/2: aiperf ${AIPERF_VERSION} (${aiperfExe.path})`);
   const aiperfDir = join(dir, 'aiperf');
-  const ai = await withEndpoint(o.run.url, o.mock, async (url) => {
+  const ai = await withEndpoint(o.run.url, o.mock, mockRecords.aiperf, async (url) => {
     const minTokens = o.run.extraInputs.min_tokens;
     const ignoreEos = o.run.extraInputs.ignore_eos;
     const { min_tokens: _m, ignore_eos: _i, ...otherExtra } = o.run.extraInputs;
@@ -136,6 +156,12 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
     warnings.push(`failed requests: mmload ${mmSummary.errorCount}, AIPerf ${aiSummary.errorCount}`);
   }
   const result = crosscheck(mmSummary, aiSummary, o.tolerancePct);
+  if (!o.run.url) {
+    result.server = {
+      mmload: await serverTtft(mockRecords.mmload),
+      aiperf: await serverTtft(mockRecords.aiperf),
+    };
+  }
   await writeFileAtomic(
     join(dir, 'crosscheck.json'),
     `${JSON.stringify({ ...result, warnings }, null, 2)}\n`,

@@ -1,3 +1,4 @@
+import type { Stats } from './statistics.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
 /**
@@ -100,6 +101,8 @@ export interface Crosscheck {
   tolerancePct: number;
   rows: CrosscheckRow[];
   agree: boolean;
+  /** With embedded mocks: the server's own TTFT (arrival to first token written) during each run. */
+  server?: { mmload?: Stats; aiperf?: Stats };
 }
 
 export function crosscheck(mm: Summary, ai: Summary, tolerancePct: number): Crosscheck {
@@ -131,7 +134,6 @@ function fmt(v: number | undefined): string {
 export const CROSSCHECK_NOTES = [
   'Both tools stamp an SSE event at the socket read that delivered it; events that arrive in one read share a time in both (a gap of 0 ms).',
   "AIPerf's start is taken before its HTTP client connects, mmload's just before dispatch on a kept-alive pool: first requests may differ by a connect.",
-  'The two runs are sequential against the same endpoint: caches warmed by the first run (embedding cache, prefix cache) can favour the second.',
   'RPS and tokens/s depend on the benchmark duration of each run (first request start to last response), so scheduling jitter moves them a little.',
 ];
 
@@ -156,5 +158,29 @@ export function formatCrosscheck(c: Crosscheck): string {
         .filter((r) => r.verdict === 'DIFFER')
         .map((r) => r.check.title)
         .join(', ')}.`;
-  return `${lines.join('\n')}\n\n${verdict}\n${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n`;
+  return `${lines.join('\n')}\n\n${verdict}\n${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n${formatServer(c)}`;
+}
+
+/**
+ * The ground truth under both: what each embedded mock measured itself. A client's TTFT is the
+ * server's plus sending the request and receiving the first chunk, so it is never below it; the
+ * excess is the tool's own overhead on this machine.
+ */
+function formatServer(c: Crosscheck): string {
+  if (!c.server) return '';
+  const lines = [
+    "\nThe embedded mocks' own TTFT (request arrival to first token written), and each tool's excess over it:",
+  ];
+  for (const tool of ['mmload', 'aiperf'] as const) {
+    const s = c.server[tool];
+    const row = (title: string) => c.rows.find((r) => r.check.title === title)?.[tool];
+    const avg = row('TTFT avg ms');
+    const p50 = row('TTFT p50 ms');
+    if (!s || avg === undefined || p50 === undefined) continue;
+    lines.push(
+      `  during ${tool.padEnd(6)}'s run: avg ${s.avg.toFixed(3)} ms, p50 ${s.p50.toFixed(3)} ms; ${tool} measured ` +
+        `${(avg - s.avg).toFixed(3)} / ${(p50 - s.p50).toFixed(3)} ms more`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
