@@ -7,6 +7,7 @@
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { saveResult, table, timed } from './util.js';
 
@@ -15,7 +16,7 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const python = arg('python', '/tmp/recipe-venv/bin/python');
-const dir = resolve(arg('dir', '/work/bench-out/path-mode'));
+const dir = resolve(arg('dir', join(tmpdir(), 'mmload-bench', 'path-mode')));
 const users = arg('users', '30');
 // --png-level 6 compares at PIL's default zlib level (what the Python baseline uses); mmload's
 // default for noise is 0, which gives files of the same size.

@@ -2,10 +2,11 @@
  * Whole-process `mmload generate` (full default inline dataset, ~12.5 GB) against `dd` writing
  * the same number of bytes to the same disk in the same run. Goal: wall time within 1.3x of dd,
  * peak RSS <= 1 GB. Outputs are deleted afterwards.
- *   node --import tsx bench/generate-vs-dd.ts [--dir /work/bench-out] [--users 30] [--turns 8]
+ *   node --import tsx bench/generate-vs-dd.ts [--dir $TMPDIR/mmload-bench] [--users 30] [--turns 8]
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { saveResult, table, timed } from './util.js';
 
@@ -20,7 +21,7 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
-const dir = resolve(arg('dir', '/work/bench-out'));
+const dir = resolve(arg('dir', join(tmpdir(), 'mmload-bench')));
 const users = arg('users', '30');
 const turns = arg('turns', '8');
 mkdirSync(dir, { recursive: true });

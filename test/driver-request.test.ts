@@ -114,5 +114,14 @@ test('--extra-inputs as AIPerf reads them: typed values, JSON objects', () => {
     stop: '</s>',
     a: { b: 1 },
   });
+  // AIPerf's coerce_value: none -> null, a leading zero stays a string, one-dot decimals, commas.
+  assert.deepEqual(parseExtraInputs(['seed:none,code:007,top_p:0.5,v:1.2.3,n:-3,url:http://x:1']), {
+    seed: null,
+    code: '007',
+    top_p: 0.5,
+    v: '1.2.3',
+    n: -3,
+    url: 'http://x:1',
+  });
   assert.throws(() => parseExtraInputs(['novalue']), /key:value/);
 });

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { compareCommand } from './compare.js';
+import { crosscheckCommand } from './crosscheck.js';
 import { demoCommand } from './demo.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
@@ -17,6 +18,7 @@ export const commands: CommandModule<any, any>[] = [
   runCommand,
   mockCommand,
   compareCommand,
+  crosscheckCommand,
   reportCommand,
   mergeCommand,
 ];

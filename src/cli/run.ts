@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import type { Arrival } from '../driver/arrivals.js';
 import { PRESETS, RUN_DEFAULTS, type RunOptions } from '../driver/options.js';
 import { parseExtraInputs } from '../driver/request.js';
@@ -134,148 +134,155 @@ export function stopSignals(): { stop: AbortController; cancel: AbortController;
   };
 }
 
+/** The run flags, shared by `run` and `crosscheck`. */
+// biome-ignore lint/suspicious/noExplicitAny: yargs builders are typed per command
+export function withRunOptions(y: Argv<any>): Argv<any> {
+  return y
+    .option('url', {
+      type: 'string',
+      describe: 'server base URL, e.g. http://127.0.0.1:8000 (none: the embedded mock)',
+    })
+    .option('endpoint', {
+      type: 'string',
+      describe: 'chat completions path [default: /v1/chat/completions]',
+    })
+    .option('model', {
+      type: 'string',
+      describe: 'model name sent in every request [default: mmload-mock]',
+    })
+    .option('api-key-env', {
+      type: 'string',
+      describe: 'environment variable holding a bearer token (never logged)',
+    })
+    .option('preset', {
+      type: 'string',
+      choices: Object.keys(PRESETS),
+      describe:
+        "the recipe's AIPerf flags: qwen36 = concurrency 30, max_tokens 1024, min_tokens 1024, ignore_eos, 2 warm-up requests",
+    })
+    .option('concurrency', {
+      type: 'number',
+      describe:
+        'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight [default: 1]',
+    })
+    .option('request-rate', {
+      type: 'number',
+      describe: 'requests/s following a plan fixed in advance (rate mode)',
+    })
+    .option('arrival', {
+      choices: ['constant', 'poisson', 'gamma'] as const,
+      default: 'constant' as Arrival,
+      describe: 'rate mode: intervals between sends',
+    })
+    .option('burstiness', {
+      type: 'number',
+      default: 1,
+      describe: 'gamma arrivals: shape (1 = Poisson, < 1 burstier)',
+    })
+    .option('seed', { type: 'number', default: 0, describe: 'seed of the arrival plan' })
+    .option('warmup-requests', {
+      type: 'number',
+      describe:
+        'requests sent before measuring, not counted: the first N rows of the file. They warm the server, ' +
+        "including its caches: those rows' images are then cached when the measured replay sends them again [default: 0]",
+    })
+    .option('request-count', {
+      type: 'number',
+      describe: 'stop after N measured requests (cuts sessions short, as AIPerf)',
+    })
+    .option('sessions', { type: 'number', describe: "only the file's first N sessions, each sent whole" })
+    .option('duration', {
+      type: 'number',
+      describe: 'stop sending after N seconds; in-flight requests finish',
+    })
+    .option('timeout', {
+      type: 'number',
+      default: 600,
+      describe: 'per-request timeout in seconds (0 = none)',
+    })
+    .option('grace', {
+      type: 'number',
+      default: 30,
+      describe: 'seconds in-flight requests get after Ctrl-C or --duration',
+    })
+    .option('max-tokens', { type: 'number', describe: 'output token limit per request' })
+    .option('max-completion-tokens', {
+      type: 'boolean',
+      default: false,
+      describe: 'send the limit as max_completion_tokens instead of max_tokens',
+    })
+    .option('extra-inputs', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe:
+        "key:value merged into every body, AIPerf's syntax (min_tokens:1024 ignore_eos:true) or a JSON object",
+    })
+    .option('usage', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'ask for usage in the stream (stream_options.include_usage); --no-usage counts chunks instead',
+    })
+    .option('artifact-dir', {
+      type: 'string',
+      describe: 'where results go [default: artifacts/<timestamp>]',
+    })
+    .option('max-error-rate', {
+      type: 'number',
+      default: 0,
+      describe: 'fraction of failed requests that still exits 0',
+    })
+    .option('skip-invalid', {
+      type: 'boolean',
+      default: false,
+      describe: 'skip bad dataset lines instead of failing',
+    })
+    .option('preconnect', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'open the connections (one GET of /v1/models each, not counted) before the first timed request, so no TTFT holds a TCP connect; AIPerf does not, its first requests include the connect: --no-preconnect to measure that way',
+    })
+    .option('shard', {
+      type: 'string',
+      describe:
+        'i/N: run shard i of N (whole sessions, round-robin); in a Kubernetes Indexed Job, from JOB_COMPLETION_INDEX and MMLOAD_SHARD_COUNT',
+    })
+    .option('start-at', {
+      type: 'string',
+      describe: 'begin measuring at this time (ISO-8601, epoch s, or +SECONDS): shards start together',
+    })
+    .option('label', {
+      type: 'string',
+      describe: 'name of this result in compare and report [default: artifact dir name]',
+    })
+    .option('mock-ttft-ms', {
+      type: 'number',
+      describe: 'embedded mock only: base time to first token [default: 40]',
+    })
+    .option('mock-itl-ms', {
+      type: 'number',
+      describe: 'embedded mock only: inter-token latency [default: 4]',
+    })
+    .option('quiet', {
+      type: 'boolean',
+      default: false,
+      describe: 'no progress line and no table, only errors',
+    });
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <dataset>',
   describe: 'Replay a single_turn JSONL against an endpoint, session by session, and measure TTFT, ITL, RPS',
   builder: (y) =>
-    y
-      .positional('dataset', {
+    withRunOptions(
+      y.positional('dataset', {
         type: 'string',
         demandOption: true,
         describe: 'AIPerf single_turn JSONL (streamed, any size)',
-      })
-      .option('url', {
-        type: 'string',
-        describe: 'server base URL, e.g. http://127.0.0.1:8000 (none: the embedded mock)',
-      })
-      .option('endpoint', {
-        type: 'string',
-        describe: 'chat completions path [default: /v1/chat/completions]',
-      })
-      .option('model', {
-        type: 'string',
-        describe: 'model name sent in every request [default: mmload-mock]',
-      })
-      .option('api-key-env', {
-        type: 'string',
-        describe: 'environment variable holding a bearer token (never logged)',
-      })
-      .option('preset', {
-        type: 'string',
-        choices: Object.keys(PRESETS),
-        describe:
-          "the recipe's AIPerf flags: qwen36 = concurrency 30, max_tokens 1024, min_tokens 1024, ignore_eos, 2 warm-up requests",
-      })
-      .option('concurrency', {
-        type: 'number',
-        describe:
-          'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight [default: 1]',
-      })
-      .option('request-rate', {
-        type: 'number',
-        describe: 'requests/s following a plan fixed in advance (rate mode)',
-      })
-      .option('arrival', {
-        choices: ['constant', 'poisson', 'gamma'] as const,
-        default: 'constant' as Arrival,
-        describe: 'rate mode: intervals between sends',
-      })
-      .option('burstiness', {
-        type: 'number',
-        default: 1,
-        describe: 'gamma arrivals: shape (1 = Poisson, < 1 burstier)',
-      })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the arrival plan' })
-      .option('warmup-requests', {
-        type: 'number',
-        describe:
-          'requests sent before measuring, not counted: the first N rows of the file. They warm the server, ' +
-          "including its caches: those rows' images are then cached when the measured replay sends them again [default: 0]",
-      })
-      .option('request-count', {
-        type: 'number',
-        describe: 'stop after N measured requests (cuts sessions short, as AIPerf)',
-      })
-      .option('sessions', { type: 'number', describe: "only the file's first N sessions, each sent whole" })
-      .option('duration', {
-        type: 'number',
-        describe: 'stop sending after N seconds; in-flight requests finish',
-      })
-      .option('timeout', {
-        type: 'number',
-        default: 600,
-        describe: 'per-request timeout in seconds (0 = none)',
-      })
-      .option('grace', {
-        type: 'number',
-        default: 30,
-        describe: 'seconds in-flight requests get after Ctrl-C or --duration',
-      })
-      .option('max-tokens', { type: 'number', describe: 'output token limit per request' })
-      .option('max-completion-tokens', {
-        type: 'boolean',
-        default: false,
-        describe: 'send the limit as max_completion_tokens instead of max_tokens',
-      })
-      .option('extra-inputs', {
-        type: 'string',
-        array: true,
-        default: [] as string[],
-        describe:
-          "key:value merged into every body, AIPerf's syntax (min_tokens:1024 ignore_eos:true) or a JSON object",
-      })
-      .option('usage', {
-        type: 'boolean',
-        default: true,
-        describe:
-          'ask for usage in the stream (stream_options.include_usage); --no-usage counts chunks instead',
-      })
-      .option('artifact-dir', {
-        type: 'string',
-        describe: 'where results go [default: artifacts/<timestamp>]',
-      })
-      .option('max-error-rate', {
-        type: 'number',
-        default: 0,
-        describe: 'fraction of failed requests that still exits 0',
-      })
-      .option('skip-invalid', {
-        type: 'boolean',
-        default: false,
-        describe: 'skip bad dataset lines instead of failing',
-      })
-      .option('preconnect', {
-        type: 'boolean',
-        default: true,
-        describe:
-          'open the connections (one GET of /v1/models each, not counted) before the first timed request, so no TTFT holds a TCP connect; AIPerf does not, its first requests include the connect: --no-preconnect to measure that way',
-      })
-      .option('shard', {
-        type: 'string',
-        describe:
-          'i/N: run shard i of N (whole sessions, round-robin); in a Kubernetes Indexed Job, from JOB_COMPLETION_INDEX and MMLOAD_SHARD_COUNT',
-      })
-      .option('start-at', {
-        type: 'string',
-        describe: 'begin measuring at this time (ISO-8601, epoch s, or +SECONDS): shards start together',
-      })
-      .option('label', {
-        type: 'string',
-        describe: 'name of this result in compare and report [default: artifact dir name]',
-      })
-      .option('mock-ttft-ms', {
-        type: 'number',
-        describe: 'embedded mock only: base time to first token [default: 40]',
-      })
-      .option('mock-itl-ms', {
-        type: 'number',
-        describe: 'embedded mock only: inter-token latency [default: 4]',
-      })
-      .option('quiet', {
-        type: 'boolean',
-        default: false,
-        describe: 'no progress line and no table, only errors',
-      })
+      }),
+    )
       .example('$0 run data.jsonl', 'replay against the embedded mock')
       .example(
         '$0 run 30u_8t_5w_8000word_base64.jsonl --url http://127.0.0.1:8000 --model Qwen/Qwen3.6-35B-A3B-FP8 --preset qwen36',

@@ -32,11 +32,22 @@ export interface BodySettings {
   extraInputs: Record<string, unknown>;
 }
 
+/** AIPerf's coerce_value: true/false, none/null, integers without a leading zero, one-dot decimals. */
+export function coerceValue(v: string): unknown {
+  const low = v.toLowerCase();
+  if (low === 'true' || low === 'false') return low === 'true';
+  if (low === 'none' || low === 'null') return null;
+  if (/^-?\d+$/.test(v) && !/^-?0\d/.test(v)) return Number.parseInt(v, 10);
+  if (/^-?[\d.]+$/.test(v) && v.split('.').length === 2 && /\d/.test(v)) return Number.parseFloat(v);
+  return v;
+}
+
 /**
- * `--extra-inputs key:value` as AIPerf reads it: the value is JSON when it parses (numbers,
- * booleans, objects), otherwise a string; a whole JSON object is accepted too.
+ * `--extra-inputs` with AIPerf's syntax (parse_str_or_dict_as_tuple_list): each item is a JSON
+ * object (starts with `{`) or comma-separated `key:value` pairs split at the first colon, values
+ * coerced as AIPerf does (`ignore_eos:true` -> true, `min_tokens:1024` -> 1024).
  */
-export function parseExtraInputs(items: string[]): Record<string, unknown> {
+export function parseExtraInputs(items: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const item of items) {
     const t = item.trim();
@@ -47,23 +58,20 @@ export function parseExtraInputs(items: string[]): Record<string, unknown> {
       } catch {
         throw new UserError(`--extra-inputs ${item}: not valid JSON`);
       }
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+        throw new UserError(`--extra-inputs ${item}: must be a JSON object`);
+      }
       Object.assign(out, obj);
       continue;
     }
-    const i = t.indexOf(':');
-    if (i <= 0)
-      throw new UserError(
-        `--extra-inputs ${item}: expected key:value (e.g. min_tokens:1024, ignore_eos:true)`,
-      );
-    const key = t.slice(0, i);
-    const raw = t.slice(i + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string value
+    for (const pair of t.split(',')) {
+      const i = pair.indexOf(':');
+      if (i <= 0)
+        throw new UserError(
+          `--extra-inputs ${item}: expected key:value (e.g. min_tokens:1024, ignore_eos:true)`,
+        );
+      out[pair.slice(0, i).trim()] = coerceValue(pair.slice(i + 1).trim());
     }
-    out[key] = value;
   }
   return out;
 }

@@ -54,14 +54,17 @@ export function compareSummaries(results: Summary[], baseline?: string): Compari
       const value = stat(r, c.tag, c.stat);
       const ref = stat(base, c.tag, c.stat);
       const cell: CompareCell = { value };
-      if (r !== base && value !== undefined && ref !== undefined && ref !== 0) {
-        cell.deltaPct = ((value - ref) / ref) * 100;
-      }
+      if (r !== base) cell.deltaPct = deltaPct(value, ref);
       cells[c.key] = cell;
     }
     return { label: r.label, source: r.source, baseline: r === base, cells };
   });
   return { baseline: base.label, columns: COMPARE_COLUMNS, rows };
+}
+
+/** Change of `value` against `ref` in %, or undefined when either is missing or ref is 0. */
+export function deltaPct(value: number | undefined, ref: number | undefined): number | undefined {
+  return value === undefined || ref === undefined || ref === 0 ? undefined : ((value - ref) / ref) * 100;
 }
 
 export function formatDelta(pct: number | undefined): string {

@@ -1,27 +1,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { exists } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { FILES } from './exporters.js';
-import type { ErrorDetailsCount, MetricSummary, StatName, Summary } from './summary.js';
+import {
+  type ErrorDetailsCount,
+  type MetricSummary,
+  STAT_KEYS,
+  type StatName,
+  type Summary,
+} from './summary.js';
 
 export const AIPERF_JSON = 'profile_export_aiperf.json';
-const STAT_NAMES: StatName[] = [
-  'avg',
-  'min',
-  'max',
-  'std',
-  'count',
-  'sum',
-  'p1',
-  'p5',
-  'p10',
-  'p25',
-  'p50',
-  'p75',
-  'p90',
-  'p95',
-  'p99',
-];
+const STAT_NAMES: StatName[] = [...STAT_KEYS, 'count', 'sum'];
 /** Top-level keys of AIPerf's JsonExportData that are not metrics. */
 const NON_METRIC_KEYS = new Set([
   'schema_version',
@@ -38,15 +29,6 @@ const NON_METRIC_KEYS = new Set([
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Finds the summary file for a path: the file itself, or the known file inside a directory. */
@@ -174,7 +156,7 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
 export async function readResult(spec: string, label?: string): Promise<Summary> {
   let path = spec;
   const eq = spec.indexOf('=');
-  if (label === undefined && eq > 0 && !(await pathExists(spec))) {
+  if (label === undefined && eq > 0 && !(await exists(spec))) {
     const candidate = spec.slice(eq + 1);
     label = spec.slice(0, eq);
     path = candidate;

@@ -1,5 +1,6 @@
+import { deltaPct, formatDelta } from '../metrics/compare.js';
 import { VERSION } from '../version.js';
-import type { CurveMetric, ReportRun } from './model.js';
+import type { CurveMetric, ReportRun, TimelinePoint } from './model.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
@@ -27,16 +28,6 @@ const HEADLINE: Array<{ key: HeadlineKey; label: string; unit: string; higherIsB
   { key: 'requests', label: 'Requests', unit: '', higherIsBetter: true },
 ];
 
-function change(value: number | undefined, base: number | undefined): number | undefined {
-  if (value === undefined || base === undefined || base === 0) return undefined;
-  return ((value - base) / base) * 100;
-}
-
-function signed(pct: number | undefined): string {
-  if (pct === undefined) return '';
-  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
-}
-
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
@@ -58,9 +49,9 @@ function summaryTable(runs: ReportRun[], base: ReportRun): string {
     const cells = HEADLINE.map((h) => {
       const v = r.headline[h.key];
       if (v === undefined) return '<td>n/a</td>';
-      const pct = r === base ? undefined : change(v, base.headline[h.key]);
+      const pct = r === base ? undefined : deltaPct(v, base.headline[h.key]);
       const cls = pct === undefined || pct === 0 ? '' : pct > 0 === h.higherIsBetter ? 'better' : 'worse';
-      const delta = pct === undefined ? '' : ` <span class="${cls}">${signed(pct)}</span>`;
+      const delta = pct === undefined ? '' : ` <span class="${cls}">${formatDelta(pct)}</span>`;
       return `<td>${formatNumber(v)}${delta}</td>`;
     }).join('');
     return `<tr><td>${escapeXml(r.label)}${r === base && runs.length > 1 ? ' (baseline)' : ''}</td>${cells}</tr>`;
@@ -80,7 +71,7 @@ function comparisonBars(runs: ReportRun[], base: ReportRun): string {
           label: r.label,
           color: PALETTE[i % PALETTE.length]!,
           value: r.headline[k],
-          note: r === base ? 'baseline' : signed(change(r.headline[k], base.headline[k])),
+          note: r === base ? 'baseline' : formatDelta(deltaPct(r.headline[k], base.headline[k])),
         })),
       });
     })
@@ -141,8 +132,16 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
       `<h2>TTFT over the run</h2>${chart({ title: 'TTFT of each request by its start time', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'TTFT ms', scale: 'linear' }, series: ttft, mode: 'scatter', width: 1000 })}`,
     );
   }
-  const done = seriesOf(runs, (r) => r.timeline?.map((p) => [p.t, p.completed] as const));
-  const tokens = seriesOf(runs, (r) => r.timeline?.map((p) => [p.t, p.outputTokens] as const));
+  // Each per-second bucket is drawn across its whole second: a step to t + 1 closes the last one
+  // (a run shorter than a second is one bucket, which would otherwise draw as a single point).
+  const perSecond = (r: ReportRun, pick: (p: TimelinePoint) => number) => {
+    const t = r.timeline;
+    if (!t || t.length === 0) return undefined;
+    const last = t[t.length - 1]!;
+    return [...t.map((p) => [p.t, pick(p)] as const), [last.t + 1, pick(last)] as const];
+  };
+  const done = seriesOf(runs, (r) => perSecond(r, (p) => p.completed));
+  const tokens = seriesOf(runs, (r) => perSecond(r, (p) => p.outputTokens));
   if (done.length > 0) {
     sections.push(
       `<h2>Throughput over the run</h2><div class="grid-charts">${chart({ title: 'Completed requests per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'req/s', scale: 'linear' }, series: done, mode: 'step' })}${chart({ title: 'Output tokens per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'tok/s', scale: 'linear' }, series: tokens, mode: 'step' })}</div>`,

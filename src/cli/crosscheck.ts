@@ -1,0 +1,79 @@
+import type { CommandModule } from 'yargs';
+import { runCrosscheck } from '../aiperf/crosscheck.js';
+import { EMBEDDED_MOCK } from '../driver/options.js';
+import { formatCrosscheck } from '../metrics/crosscheck.js';
+import { runOptionsFromArgs, stopSignals, withRunOptions } from './run.js';
+
+interface CrosscheckArgs {
+  dataset: string;
+  tolerance: number;
+  'aiperf-timeout': number;
+  // biome-ignore lint/suspicious/noExplicitAny: the run flags are typed in cli/run.ts
+  [k: string]: any;
+}
+
+export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
+  command: 'crosscheck <dataset>',
+  describe: 'Run mmload, then AIPerf, on the same workload and endpoint, and compare their numbers',
+  builder: (y) =>
+    withRunOptions(
+      y.positional('dataset', { type: 'string', demandOption: true, describe: 'AIPerf single_turn JSONL' }),
+    )
+      .option('tolerance', {
+        type: 'number',
+        default: 5,
+        describe:
+          'largest difference in % counted as agreement (times also agree within 2 ms, ITL within 0.2 ms)',
+      })
+      .option('aiperf-timeout', {
+        type: 'number',
+        default: 900,
+        describe: 'seconds AIPerf may take, dataset loading included',
+      })
+      .example('$0 crosscheck data.jsonl', 'both tools against fresh embedded mocks')
+      .example(
+        '$0 crosscheck data.jsonl --url http://127.0.0.1:8000 --model M --concurrency 8',
+        'against a server',
+      )
+      .epilog(
+        'AIPerf comes from `npm run setup:aiperf` (project venv) or PATH, and always gets the local word-level ' +
+          'tokenizer in fixtures/tokenizer (no hub download). Whole sessions are run (AIPerf --conversation-num), ' +
+          'without warm-up. Exit 0 when they agree, 1 when they differ or a run fails.',
+      ) as never,
+  handler: async (args) => {
+    const run = runOptionsFromArgs(
+      { ...args, 'artifact-dir': args['artifact-dir'] ?? undefined } as never,
+      process.env,
+    );
+    if (!args['artifact-dir'])
+      run.artifactDir = run.artifactDir.replace(/^artifacts\//, 'artifacts/crosscheck-');
+    const signals = stopSignals();
+    try {
+      const out = await runCrosscheck(
+        {
+          run,
+          tolerancePct: args.tolerance,
+          // AIPerf stamps all SSE events of one read alike: tokens need a gap to be told apart.
+          mock: {
+            ...EMBEDDED_MOCK,
+            itlMs: Math.max(5, EMBEDDED_MOCK.itlMs ?? 0),
+            ...run.mock,
+            model: run.model,
+          },
+          aiperfTimeoutS: args['aiperf-timeout'],
+        },
+        {
+          stop: signals.stop.signal,
+          cancel: signals.cancel.signal,
+          log: (l) => process.stderr.write(`mmload: ${l}\n`),
+        },
+      );
+      process.stdout.write(formatCrosscheck(out.result));
+      for (const w of out.warnings) process.stderr.write(`mmload: warning: ${w}\n`);
+      process.stderr.write(`mmload: both runs' artifacts, crosscheck.json and report.html in ${out.dir}\n`);
+      process.exitCode = out.result.agree ? 0 : 1;
+    } finally {
+      signals.dispose();
+    }
+  },
+};
