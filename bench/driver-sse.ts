@@ -1,7 +1,7 @@
 // SSE parse + content-chunk classification throughput (tinybench), main's SseParser.feed +
 // classifyEvent. Goal: >= 1 M events/s.
 import { Bench } from 'tinybench';
-import { classifyEvent, SseParser } from '../src/driver/sse.js';
+import { classifyEvent, decodeEventData, type EventData, SseParser } from '../src/driver/sse.js';
 
 const N = 1000;
 const words = ['the', ' quick', ' brown', ' fox', ' "q"', ' ü'];
@@ -25,7 +25,7 @@ const perEvent = stream
 const events = N + 3;
 
 let sink = 0;
-const onData = (d: Buffer) => {
+const onData = (d: EventData) => {
   if (classifyEvent(d).content) sink++;
 };
 const bench = new Bench({ time: 1500 });
@@ -41,7 +41,7 @@ bench.add('parse + JSON.parse every event (reference)', () => {
   const p = new SseParser();
   for (const r of reads)
     p.feed(r, (d) => {
-      const s = d.toString('utf8');
+      const s = decodeEventData(d);
       if (s !== '[DONE]' && JSON.parse(s).choices) sink++;
     });
 });

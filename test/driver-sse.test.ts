@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyEvent, SseParser } from '../src/driver/sse.js';
+import { classifyEvent, classifyObject, decodeEventData, SseParser } from '../src/driver/sse.js';
 
 function parseAll(reads: string[]): string[] {
   const p = new SseParser();
   const out: string[] = [];
-  for (const r of reads) p.feed(Buffer.from(r), (d) => out.push(d.toString()));
+  for (const r of reads) p.feed(Buffer.from(r), (d) => out.push(decodeEventData(d)));
   return out;
 }
 
@@ -21,12 +21,26 @@ test('events split across reads, several per read, LF / CRLF / CR, comments, mul
   assert.deepEqual(parseAll(stream.split('')), whole, 'one byte per read');
 });
 
+test('UTF-8 split inside a character at any byte comes out whole', () => {
+  const bytes = Buffer.from('data: {"choices":[{"delta":{"content":"über 日本 🚀"}}]}\n\n');
+  for (let i = 1; i < bytes.length; i++) {
+    const p = new SseParser();
+    const out: string[] = [];
+    p.feed(bytes.subarray(0, i), (d) => out.push(decodeEventData(d)));
+    p.feed(bytes.subarray(i), (d) => out.push(decodeEventData(d)));
+    assert.deepEqual(out, ['{"choices":[{"delta":{"content":"über 日本 🚀"}}]}'], `split at byte ${i}`);
+  }
+  const e = ev('{"error":{"message":"überlastet"}}');
+  assert.equal(e.error, 'überlastet');
+});
+
 test('an event without its blank line yet is held back', () => {
   assert.deepEqual(parseAll(['data: a\n']), []);
   assert.deepEqual(parseAll(['data: a\n', '\n']), ['a']);
 });
 
-const ev = (o: unknown) => classifyEvent(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)));
+const ev = (o: unknown) =>
+  classifyEvent(Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('latin1'));
 const delta = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   id: 'c',
   object: 'chat.completion.chunk',
@@ -64,4 +78,23 @@ test('content chunks as AIPerf counts them', () => {
   // Spaces after the colons (Python's json.dumps) take the exact path and agree.
   assert.equal(ev('{"choices": [{"delta": {"content": "a"}}]}').content, true);
   assert.equal(ev('{"choices": [{"delta": {"content": ""}}]}').content, false);
+});
+
+test('the byte fast path agrees with the JSON path on every event shape', () => {
+  const contents = ['x', ' the', '"', '\\', 'ü', '"content":"', 'usage', '"reasoning', ''];
+  const shapes = (c: string) => [
+    delta({ content: c }),
+    delta({ content: c }, { usage: null }),
+    delta({ content: c }, { usage: { prompt_tokens: 1, completion_tokens: 2 } }),
+    { choices: [{ index: 0, delta: { content: c }, finish_reason: 'stop' }] },
+    delta({ content: c, reasoning_content: 'r' }),
+    delta({ content: c, tool_calls: [{ index: 0 }] }),
+    { choices: [{ delta: { role: 'assistant', content: c } }], error: null },
+  ];
+  for (const c of contents) {
+    for (const shape of shapes(c)) {
+      const json = JSON.stringify(shape);
+      assert.deepEqual(ev(json), classifyObject(JSON.parse(json)), json);
+    }
+  }
 });

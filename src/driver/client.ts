@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
 import type { FileRange, RequestBody } from './request.js';
-import { classifyEvent, SseParser } from './sse.js';
+import { classifyEvent, decodeEventData, SseParser } from './sse.js';
 
 /**
  * One streamed chat completion over undici's low-level dispatch API, so that every step is
@@ -188,7 +188,7 @@ export function sendChatRequest(
           if (ev.malformed && !streamError) {
             streamError = {
               kind: 'malformed',
-              message: `unparseable SSE event: ${data.toString('utf8', 0, 120)}`,
+              message: `unparseable SSE event: ${decodeEventData(data.slice(0, 120))}`,
             };
           }
         });
