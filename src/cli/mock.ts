@@ -88,7 +88,7 @@ export const mockCommand: CommandModule<object, MockArgs> = {
         type: 'number',
         default: d.defaultMaxTokens,
         describe:
-          'Output limit when a request sets neither max_tokens nor max_completion_tokens. Without ignore_eos the length is seeded uniform in [min_tokens, max]; with ignore_eos it is exactly max',
+          'Output limit when a request sets neither max_tokens nor max_completion_tokens. Without ignore_eos the length is seeded uniform in [max(min_tokens, 1), max]; with ignore_eos it is exactly max',
       })
       .option('max-body-mb', {
         type: 'number',

@@ -58,11 +58,13 @@ export interface LengthRequest {
 
 /**
  * Output length: exactly max with ignore_eos (as a real server that never samples EOS); otherwise
- * a seeded length uniform in [min, max], standing in for the point where the model would stop.
+ * a seeded length uniform in [max(min, 1), max], standing in for the point where the model would
+ * stop. At least one token: an empty answer is a server failure mode (fault injection has its own),
+ * not something a short max_tokens should produce one time in max + 1.
  */
 export function outputLength(req: LengthRequest, defaultMax: number, rand: () => number): number {
   const max = Math.max(0, Math.floor(req.maxTokens ?? defaultMax));
-  const min = Math.min(max, Math.max(0, Math.floor(req.minTokens ?? 0)));
+  const min = Math.min(max, Math.max(1, Math.floor(req.minTokens ?? 0)));
   if (req.ignoreEos) return max;
   return min + Math.floor(rand() * (max - min + 1));
 }
