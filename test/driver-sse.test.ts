@@ -98,3 +98,15 @@ test('the byte fast path agrees with the JSON path on every event shape', () => 
     }
   }
 });
+
+test('an empty opening content is no chunk, but a second choice with content is', () => {
+  assert.equal(ev(delta({ role: 'assistant', content: '' })).content, false);
+  const two = {
+    choices: [
+      { index: 0, delta: { content: '' } },
+      { index: 1, delta: { content: 'x' } },
+    ],
+  };
+  assert.equal(ev(two).content, true);
+  assert.deepEqual(ev(two), classifyObject(two));
+});

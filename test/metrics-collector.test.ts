@@ -231,3 +231,26 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('records: batched lines reach the file within the flush interval, before close, all of them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-recw-'));
+  try {
+    const path = join(dir, FILES.records);
+    const writer = new RecordsWriter(path);
+    const recs = Array.from({ length: 50 }, (_, i) => ok(i, i * 10, 50, 10, 4));
+    for (const r of recs) writer.write(r);
+    // No close: what a process killed after this point leaves on disk.
+    await new Promise((r) => setTimeout(r, 400));
+    const early = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
+    assert.equal(early.length, 50);
+    assert.deepEqual(
+      early.map((l) => JSON.parse(l).mmload.index),
+      recs.map((r) => r.index),
+    );
+    writer.write(ok(50, 600, 50, 10, 4));
+    await writer.close();
+    assert.equal((await readFile(path, 'utf8')).split('\n').filter(Boolean).length, 51);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -85,6 +85,14 @@ test('outputLength is pure: min clamps to max, and the same seed stream gives th
     2,
   );
   assert.equal(outputLength({ maxTokens: 10, minTokens: 2 }, 5, fixed), 10);
-  assert.equal(outputLength({ maxTokens: 10 }, 5, () => 0), 1, 'no min_tokens: still one token');
-  assert.equal(outputLength({ maxTokens: 0 }, 5, () => 0), 0, 'max_tokens 0 is honoured');
+  assert.equal(
+    outputLength({ maxTokens: 10 }, 5, () => 0),
+    1,
+    'no min_tokens: still one token',
+  );
+  assert.equal(
+    outputLength({ maxTokens: 0 }, 5, () => 0),
+    0,
+    'max_tokens 0 is honoured',
+  );
 });

@@ -7,6 +7,7 @@ import { readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import { MetricsCollector } from '../metrics/collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from '../metrics/exporters.js';
+import { requestMetrics } from '../metrics/per-request.js';
 import type { RequestRecord } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
 import { startMockThread, type ThreadedMock } from '../mock/worker.js';
@@ -181,8 +182,9 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       sendLagsMs.push(lag / 1e6);
       if (lag > LATE_NS) lateSends++;
     }
-    writer.write(rec);
-    collector.add(rec);
+    const m = requestMetrics(rec);
+    writer.write(rec, m);
+    collector.add(rec, m);
     if (!warmup) {
       if (rec.error) failed++;
       else done++;

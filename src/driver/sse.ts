@@ -118,16 +118,38 @@ function nonEmpty(v: unknown): boolean {
   return v !== null && v !== undefined && typeof v === 'object';
 }
 
+const DONE_EVENT: Readonly<EventInfo> = Object.freeze({
+  done: true,
+  content: false,
+  output: false,
+  finish: false,
+});
+const TOKEN_EVENT: Readonly<EventInfo> = Object.freeze({
+  done: false,
+  content: true,
+  output: true,
+  finish: false,
+});
+const NOTHING_EVENT: Readonly<EventInfo> = Object.freeze({
+  done: false,
+  content: false,
+  output: false,
+  finish: false,
+});
+
 /**
- * Classifies one event. The common vLLM token event (`"content":"x"`, nothing else of note) is
- * recognised from its bytes; anything else is parsed as JSON, so the result is always exact.
- * (Inside a JSON string every quote is escaped, so `"content":"` can only be a real key.)
+ * Classifies one event. The common vLLM events (one `"content":"x"` token, or the opening
+ * `"content":""` with the role, nothing else of note) are recognised from their bytes; anything
+ * else is parsed as JSON, so the result is always exact. (Inside a JSON string every quote is
+ * escaped, so `"content":"` can only be a real key.) The fast answers are shared frozen objects.
  */
-export function classifyEvent(data: EventData): EventInfo {
-  if (data === '[DONE]') return { done: true, content: false, output: false, finish: false };
+export function classifyEvent(data: EventData): Readonly<EventInfo> {
+  if (data === '[DONE]') return DONE_EVENT;
   const k = data.indexOf(CONTENT_KEY);
-  if (k !== -1 && data.charCodeAt(k + CONTENT_KEY.length) !== QUOTE && !SLOW_KEYS.test(data)) {
-    return { done: false, content: true, output: true, finish: false };
+  if (k !== -1 && !SLOW_KEYS.test(data)) {
+    if (data.charCodeAt(k + CONTENT_KEY.length) !== QUOTE) return TOKEN_EVENT;
+    // Empty content is no content chunk, unless another choice carries some.
+    if (data.indexOf(CONTENT_KEY, k + 1) === -1) return NOTHING_EVENT;
   }
   let obj: unknown;
   try {

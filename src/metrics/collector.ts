@@ -1,7 +1,7 @@
 import { clientWarnings } from './client-health.js';
 import { HistogramSet } from './histograms.js';
 import { METRICS, MMLOAD_METRICS } from './metric-defs.js';
-import { requestMetrics } from './per-request.js';
+import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import { computeStats, type Stats } from './statistics.js';
 import type { ClientHealth, ErrorDetailsCount, MetricSummary, Summary, TimelineSecond } from './summary.js';
@@ -71,12 +71,12 @@ export class MetricsCollector {
     if (hdr) this.hist.record(tag, v);
   }
 
-  add(rec: RequestRecord): void {
+  /** `m`: the record's metrics when the caller already computed them. */
+  add(rec: RequestRecord, m: RequestMetrics = requestMetrics(rec)): void {
     if (rec.warmup) {
       this.warmup++;
       return;
     }
-    const m = requestMetrics(rec);
     if (!m.ok) {
       this.errors++;
       const kind = m.errorKind ?? 'unknown';

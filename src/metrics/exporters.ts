@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { HistogramSet } from './histograms.js';
 import { metricDef } from './metric-defs.js';
-import { requestMetrics } from './per-request.js';
+import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import type { Summary } from './summary.js';
 
@@ -158,8 +158,11 @@ export function toAiperfCsv(s: Summary): string {
  * so that every statistic can be recomputed. Timestamps in metadata are epoch ns (as AIPerf's);
  * the raw record keeps the monotonic ns of the run's one clock.
  */
-export function recordLine(rec: RequestRecord, monoToEpochNs: number): string {
-  const m = requestMetrics(rec);
+export function recordLine(
+  rec: RequestRecord,
+  monoToEpochNs: number,
+  m: RequestMetrics = requestMetrics(rec),
+): string {
   const metrics: Record<string, { value: number | number[]; unit: string }> = {};
   const put = (tag: string, value: number | number[] | undefined, unit: string) => {
     if (value !== undefined) metrics[tag] = { value, unit };
@@ -205,11 +208,17 @@ export function recordLine(rec: RequestRecord, monoToEpochNs: number): string {
 
 /**
  * Appends records as they arrive, so an interrupted run still has every completed request on disk.
- * Not atomic by design: the file grows during the run; each line is complete JSON.
+ * Not atomic by design: the file grows during the run; each line is complete JSON. Lines are
+ * batched (up to 256 KiB or 100 ms) into one write: a write per record cost the driver more than
+ * its SSE parsing at thousands of requests per second (bench/driver-overhead.ts). A crash loses at
+ * most the last 100 ms; Ctrl-C and errors go through close(), which writes everything.
  */
 export class RecordsWriter {
   private readonly stream: WriteStream;
   private failed: Error | undefined;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private timer: NodeJS.Timeout | undefined;
   constructor(
     readonly path: string,
     private readonly monoToEpochNs = 0,
@@ -220,14 +229,29 @@ export class RecordsWriter {
     });
   }
 
-  write(rec: RequestRecord): void {
+  /** `m`: the record's metrics when the caller already computed them. */
+  write(rec: RequestRecord, m?: RequestMetrics): void {
     if (this.failed) throw this.failed;
-    this.stream.write(`${recordLine(rec, this.monoToEpochNs)}\n`);
+    const line = recordLine(rec, this.monoToEpochNs, m);
+    this.pending.push(line);
+    this.pendingChars += line.length + 1;
+    if (this.pendingChars >= FLUSH_CHARS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0 || this.stream.destroyed) return;
+    this.stream.write(`${this.pending.join('\n')}\n`);
+    this.pending = [];
+    this.pendingChars = 0;
   }
 
   /** Flushes and closes; safe to call more than once. */
   async close(): Promise<void> {
     if (this.stream.closed || this.stream.destroyed) return;
+    this.flush();
     await new Promise<void>((resolve, reject) => {
       this.stream.once('error', reject);
       this.stream.end(() => resolve());
@@ -235,6 +259,9 @@ export class RecordsWriter {
     if (this.failed) throw this.failed;
   }
 }
+
+const FLUSH_CHARS = 256 * 1024;
+const FLUSH_MS = 100;
 
 export interface RunArtifacts {
   summary: Summary;
