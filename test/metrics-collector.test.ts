@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { test } from 'node:test';
+import { loopDelayStats } from '../src/metrics/client-health.js';
 import { MetricsCollector } from '../src/metrics/collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from '../src/metrics/exporters.js';
 import { readResult } from '../src/metrics/readers.js';
@@ -253,4 +255,17 @@ test('records: batched lines reach the file within the flush interval, before cl
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('event-loop delay: the timer resolution is taken off what Node records', async () => {
+  const fake = { count: 3, max: 14e6, percentile: (p: number) => (p === 50 ? 9.8e6 : 12.5e6) };
+  assert.deepEqual(loopDelayStats(fake, 10), { p50: 0, p99: 2.5, max: 4 });
+  assert.equal(loopDelayStats({ ...fake, count: 0 }, 10), undefined);
+  // A real idle loop: Node reports ~10 ms per 10 ms tick, which is no delay at all.
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, 300));
+  h.disable();
+  assert.ok(h.percentile(50) / 1e6 >= 9, 'Node still records the whole interval');
+  assert.ok(loopDelayStats(h, 10)!.p50 < 5, JSON.stringify(loopDelayStats(h, 10)));
 });

@@ -152,6 +152,8 @@ export function sendChatRequest(
     // was written (lib/dispatcher/client-h1.js) but is missing from its type declarations.
     const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(abort) {
+        // undici calls this in its write path, right before the request line goes to the socket.
+        rec.startNs = nowNsNumber();
         abortFn = abort as (err: Error) => void;
         if (o.signal?.aborted) onAbort();
       },
@@ -215,8 +217,8 @@ export function sendChatRequest(
       }, o.timeoutMs);
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    // Everything the dispatch needs is built before the start stamp: between "start" and the
-    // socket write there is only undici's own work.
+    // Everything the dispatch needs is built before the dispatch stamp; the start stamp is taken
+    // in onConnect, when undici writes (see RequestRecord.dispatchNs).
     const opts: Dispatcher.DispatchOptions = {
       origin: o.origin,
       path: o.path,
@@ -226,7 +228,8 @@ export function sendChatRequest(
       // the declared type omits iterables.
       body: dispatchBody(o.body) as Dispatcher.DispatchOptions['body'],
     };
-    rec.startNs = nowNsNumber();
+    rec.dispatchNs = nowNsNumber();
+    rec.startNs = rec.dispatchNs;
     try {
       dispatcher.dispatch(opts, handler);
     } catch (err) {

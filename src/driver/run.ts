@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
+import { loopDelayStats } from '../metrics/client-health.js';
 import { MetricsCollector } from '../metrics/collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from '../metrics/exporters.js';
 import { requestMetrics } from '../metrics/per-request.js';
@@ -60,6 +61,7 @@ export interface RunOutcome {
 
 /** Dispatches later than this after their planned time count as late sends (rate mode). */
 const LATE_NS = 1e6;
+const LOOP_RESOLUTION_MS = 10;
 /** Small files are checked whole before the first request, so that a bad line fails fast. */
 const PREVALIDATE_LIMIT = 512 * 1024 * 1024;
 
@@ -124,7 +126,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   // Every request in flight listens on it.
   setMaxListeners(0, cancel.signal);
   hooks.cancel?.addEventListener('abort', () => cancel.abort(), { once: true });
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const sendLagsMs: number[] = [];
   let lateSends = 0;
   let firstRequestMs: number | undefined;
@@ -360,7 +362,6 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     mmloadVersion: VERSION,
     skippedInvalidLines: skippedLines,
   };
-  const ms = (ns: number) => ns / 1e6;
   const sortedLags = sendLagsMs.sort((a, b) => a - b);
   const summary = collector.summarize({
     label: o.label ?? dir.split('/').filter(Boolean).pop() ?? 'run',
@@ -376,10 +377,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       fingerprint: dataset.fingerprint,
     },
     client: {
-      eventLoopDelayMs:
-        loop.count > 0
-          ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }
-          : undefined,
+      eventLoopDelayMs: loopDelayStats(loop, LOOP_RESOLUTION_MS),
       lateSends: o.requestRate !== undefined ? lateSends : undefined,
       preconnected,
       timeToFirstRequestMs: firstRequestMs,

@@ -35,3 +35,24 @@ export function clientWarnings(s: Summary): string[] {
   }
   return out;
 }
+
+/** The part of perf_hooks' IntervalHistogram that loopDelayStats reads (nanoseconds). */
+export interface LoopHistogram {
+  count: number;
+  max: number;
+  percentile(p: number): number;
+}
+
+/**
+ * Event-loop delay in ms from a monitorEventLoopDelay histogram. Node records the whole interval
+ * between two of its timer's wake-ups (resolution + delay: an idle loop at resolution 10 shows
+ * p50 10.0 ms), so the resolution is taken off to leave the delay itself.
+ */
+export function loopDelayStats(
+  h: LoopHistogram,
+  resolutionMs: number,
+): { p50: number; p99: number; max: number } | undefined {
+  if (h.count === 0) return undefined;
+  const delay = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
+  return { p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max) };
+}

@@ -107,6 +107,7 @@ export class MetricsCollector {
     this.push('mmload_corrected_request_latency', m.correctedLatencyMs);
     this.push('mmload_corrected_time_to_first_token', m.correctedTtftMs);
     this.push('mmload_send_lag', m.sendLagMs, false);
+    this.push('mmload_client_queue', m.clientQueueMs, false);
     for (const gap of m.interChunkMs) this.push('inter_chunk_latency', gap);
     if (m.outputTokens !== undefined) this.totalOutputTokens += m.outputTokens;
     if (m.inputTokens !== undefined) this.totalInputTokens += m.inputTokens;

@@ -126,6 +126,13 @@ export const MMLOAD_METRICS = {
     'record',
   ),
   mmload_send_lag: def('mmload_send_lag', 'Send Lag behind Plan', 'Send Lag', 'ms', 'record'),
+  mmload_client_queue: def(
+    'mmload_client_queue',
+    'Client Queue before the Write (not in latencies)',
+    'Client Queue',
+    'ms',
+    'record',
+  ),
 } as const satisfies Record<string, MetricDef>;
 
 export type MmloadMetricTag = keyof typeof MMLOAD_METRICS;

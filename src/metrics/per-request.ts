@@ -32,6 +32,8 @@ export interface RequestMetrics {
   correctedTtftMs?: number;
   /** Rate mode: how late the dispatch was against the plan. */
   sendLagMs?: number;
+  /** Handed to the HTTP client -> written to a connection (the client's own queue). */
+  clientQueueMs?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export function requestMetrics(rec: RequestRecord): RequestMetrics {
   if (rec.sentNs !== undefined) out.uploadMs = (rec.sentNs - rec.startNs) / NS_PER_MS;
   if (rec.headersNs !== undefined) out.headersMs = (rec.headersNs - rec.startNs) / NS_PER_MS;
   if (rec.intendedNs !== undefined) out.sendLagMs = (rec.startNs - rec.intendedNs) / NS_PER_MS;
+  if (rec.dispatchNs !== undefined) out.clientQueueMs = (rec.startNs - rec.dispatchNs) / NS_PER_MS;
   if (rec.promptTokens !== undefined) out.inputTokens = rec.promptTokens;
   if (!out.ok) return out;
 

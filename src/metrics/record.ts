@@ -33,8 +33,19 @@ export interface RequestRecord {
   warmup: boolean;
   /** Rate mode only: the planned send time (for coordinated-omission-corrected latencies). */
   intendedNs?: number;
-  /** Just before the request is dispatched. */
+  /**
+   * When the HTTP client began writing the request to a connection: the start of every latency.
+   * A request that never reached a connection keeps its dispatchNs here.
+   */
   startNs: number;
+  /**
+   * When mmload handed the request to the HTTP client. Up to startNs it waits in the client's own
+   * queue: undici lets one event-loop turn pass before reusing a keep-alive connection (a safety
+   * check against stale sockets), and a connection that is not open yet is opened first. That
+   * wait is the client's, not the server's, so latencies start at startNs; mmload_client_queue
+   * reports it.
+   */
+  dispatchNs?: number;
   /** Request body fully handed to the socket. */
   sentNs?: number;
   /** Response status line and headers received. */

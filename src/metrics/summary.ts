@@ -41,7 +41,7 @@ export interface TimelineSecond {
 }
 
 export interface ClientHealth {
-  /** Event-loop delay (ms) the driver measured (perf_hooks.monitorEventLoopDelay). */
+  /** Event-loop delay (ms) the driver measured (perf_hooks.monitorEventLoopDelay, less its resolution). */
   eventLoopDelayMs?: { p50: number; p99: number; max: number };
   /** Rate mode: dispatches later than planned. */
   lateSends?: number;
