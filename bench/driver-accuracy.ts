@@ -26,7 +26,15 @@ for (let t = 0; t < TURNS; t++)
     lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
 await writeFile(ds, `${lines.join('\n')}\n`);
 const recordPath = join(dir, 'mock.jsonl');
-const mock = await spawnMock(['--ttft-ms', '50', '--itl-ms', '10', '--record', recordPath]);
+const mock = await spawnMock([
+  '--ttft-ms',
+  '50',
+  '--itl-ms',
+  '10',
+  '--record',
+  recordPath,
+  ...(process.env.JITTER_MS ? ['--jitter-ms', process.env.JITTER_MS] : []),
+]);
 const out = join(dir, 'run');
 const r = await runLoad({
   ...RUN_DEFAULTS,

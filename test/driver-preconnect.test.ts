@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runLoad } from '../src/driver/run.js';
+import type { RequestRecord } from '../src/metrics/record.js';
 import { runOptions, smallDataset } from './driver-helpers.js';
 
 /** A minimal streaming server that counts connections and requests by route. */
@@ -71,6 +73,32 @@ test('--no-preconnect: the first requests open their own connections (as AIPerf)
     assert.equal(srv.seen.chats, 8);
     assert.ok(srv.seen.chatsOnNewConnection >= 1);
     assert.equal(out.summary.client?.preconnected, undefined);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('latency start: a request that opens its connection counts the connect; one on an open connection starts at its write', async () => {
+  const { dir, path } = await smallDataset(1, 3);
+  const srv = await countingServer();
+  try {
+    const records = async (out: string) =>
+      (await readFile(join(out, 'records.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { mmload: RequestRecord }).mmload)
+        .sort((a, b) => a.index - b.index);
+    const off = join(dir, 'off');
+    await runLoad(runOptions(path, off, { url: srv.url, concurrency: 1, preconnect: false }));
+    const [first, ...rest] = await records(off);
+    assert.equal(first!.startNs, first!.dispatchNs, 'the connect is inside the first latency');
+    for (const r of rest) assert.ok(r.startNs > r.dispatchNs!, `turn ${r.turn}: queue left out`);
+    const on = join(dir, 'on');
+    await runLoad(runOptions(path, on, { url: srv.url, concurrency: 1 }));
+    for (const r of await records(on)) {
+      assert.ok(r.startNs > r.dispatchNs!, `pre-connected, turn ${r.turn}`);
+      assert.ok(r.sentNs! >= r.startNs && r.firstChunkNs! > r.startNs);
+    }
   } finally {
     await srv.close();
   }

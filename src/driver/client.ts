@@ -18,6 +18,28 @@ export interface SendOptions {
   body: RequestBody;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The dispatcher's connection events; without it, every request starts at its dispatch. */
+  connections?: ConnectionWatch;
+}
+
+/**
+ * Tells whether the request being written right now is the first on a connection that was just
+ * opened for it. undici emits 'connect' and writes the waiting request in one synchronous call, so
+ * a flag raised on 'connect' and lowered at the next microtask is up exactly during that write.
+ */
+export class ConnectionWatch {
+  private opening = false;
+  constructor(dispatcher: Dispatcher) {
+    dispatcher.on('connect', () => {
+      this.opening = true;
+      queueMicrotask(() => {
+        this.opening = false;
+      });
+    });
+  }
+  get justOpened(): boolean {
+    return this.opening;
+  }
 }
 
 /** Identity of the request, filled into the record. */
@@ -153,7 +175,9 @@ export function sendChatRequest(
     const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(abort) {
         // undici calls this in its write path, right before the request line goes to the socket.
-        rec.startNs = nowNsNumber();
+        // A request that had to open its connection keeps its dispatch time: the connect is part
+        // of its latency, as in AIPerf. Otherwise the wait in undici's queue is left out.
+        if (o.connections && !o.connections.justOpened) rec.startNs = nowNsNumber();
         abortFn = abort as (err: Error) => void;
         if (o.signal?.aborted) onAbort();
       },

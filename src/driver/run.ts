@@ -19,7 +19,7 @@ import { nowNsNumber } from '../util/clock.js';
 import { type InputError, UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { intendedOffsets, validatePlan } from './arrivals.js';
-import { sendChatRequest } from './client.js';
+import { ConnectionWatch, sendChatRequest } from './client.js';
 import { datasetInfo } from './dataset-info.js';
 import { EMBEDDED_MOCK, publicConfig, type RunOptions, validateRunOptions } from './options.js';
 import { preconnect } from './preconnect.js';
@@ -105,6 +105,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     headersTimeout: 0,
     bodyTimeout: 0,
   });
+  const connections = new ConnectionWatch(agent);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
   if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
   const images = new ImagePathCache();
@@ -177,6 +178,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       body,
       timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
       signal: cancel.signal,
+      connections,
     });
     inFlight--;
     if (intendedNs !== undefined) {

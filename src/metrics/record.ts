@@ -34,16 +34,17 @@ export interface RequestRecord {
   /** Rate mode only: the planned send time (for coordinated-omission-corrected latencies). */
   intendedNs?: number;
   /**
-   * When the HTTP client began writing the request to a connection: the start of every latency.
-   * A request that never reached a connection keeps its dispatchNs here.
+   * The start of every latency: when the HTTP client began writing the request to an open
+   * connection, or, when a connection had to be opened for it, when it was dispatched (the connect
+   * counts, as in AIPerf). A request that never reached a connection keeps its dispatchNs here.
    */
   startNs: number;
   /**
-   * When mmload handed the request to the HTTP client. Up to startNs it waits in the client's own
-   * queue: undici lets one event-loop turn pass before reusing a keep-alive connection (a safety
-   * check against stale sockets), and a connection that is not open yet is opened first. That
-   * wait is the client's, not the server's, so latencies start at startNs; mmload_client_queue
-   * reports it.
+   * When mmload handed the request to the HTTP client. On an open connection it then waits in
+   * the client's own queue: undici lets one event-loop turn pass before reusing a keep-alive
+   * connection (undici 7's check against stale sockets), several ms on a busy
+   * loop. That wait is the client's, not the server's, so it is left out of the latencies and
+   * reported as mmload_client_queue.
    */
   dispatchNs?: number;
   /** Request body fully handed to the socket. */
