@@ -107,6 +107,12 @@ test('collector: the summary warns when the client event loop could have distort
     client: { eventLoopDelayMs: { p50: 0.1, p99: 0.3, max: 1 }, warnings: [] },
   });
   assert.deepEqual(quiet.client!.warnings, []);
+  // 0.9 ms is above 5% of the ITL but inside the monitor's 1 ms rounding: no warning
+  const rounding = c.summarize({
+    label: 'r',
+    client: { eventLoopDelayMs: { p50: 0.2, p99: 0.9, max: 1 }, warnings: [] },
+  });
+  assert.deepEqual(rounding.client!.warnings, []);
   // ITL avg is 11.67 ms: a 4 ms p99 stall is more than 5% of it
   const busy = c.summarize({
     label: 'b',

@@ -6,6 +6,8 @@ import { type Summary, stat } from './summary.js';
  * behind the plan (rate mode) under-loads the server. Thresholds are relative to what was
  * measured: a 3 ms stall matters for a 10 ms ITL, not for a 20 s TTFT.
  */
+const LOOP_DELAY_FLOOR_MS = 1;
+
 export function clientWarnings(s: Summary): string[] {
   const out: string[] = [];
   const c = s.client;
@@ -15,7 +17,9 @@ export function clientWarnings(s: Summary): string[] {
   const loop = c.eventLoopDelayMs;
   if (loop) {
     const bounds = [itl, ttft].filter((v): v is number => v !== undefined).map((v) => 0.05 * v);
-    const limit = Math.min(5, ...bounds);
+    // libuv's timers tick in whole milliseconds, so an idle loop already shows ~1 ms at p99: below
+    // that the monitor cannot tell a stall from its own rounding.
+    const limit = Math.max(LOOP_DELAY_FLOOR_MS, Math.min(5, ...bounds));
     if (loop.p99 > limit) {
       const ref = itl !== undefined ? `ITL avg ${itl.toFixed(2)} ms` : `TTFT p50 ${ttft?.toFixed(2)} ms`;
       out.push(
