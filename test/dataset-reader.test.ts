@@ -67,6 +67,25 @@ test('data URLs come out as the exact bytes of the file, across read chunk bound
   ]);
 });
 
+test('long lines at any offset, and a long last line without newline, come out whole', async () => {
+  // 3.5 MB lines straddle the 8 MB reads at different offsets; the last has no newline.
+  const url = (c: string, n: number) => `data:image/png;base64,${c.repeat(n)}`;
+  const lines = ['A', 'B', 'C', 'D', 'E'].map((c, i) =>
+    JSON.stringify({ session_id: `user_${i}`, text: `t${i}`, images: [url(c, 3_500_000 + i * 7)] }),
+  );
+  const path = await tempFile(lines.join('\n'));
+  const rows = await collect(path);
+  assert.equal(rows.length, 5);
+  let offset = 0;
+  rows.forEach((r, i) => {
+    assert.equal(r.byteOffset, offset, `row ${i} offset`);
+    assert.equal(r.byteLength, Buffer.byteLength(lines[i]!));
+    const img = r.images[0]!;
+    assert.ok(img.kind === 'data-url' && img.url.equals(Buffer.from(url('ABCDE'[i]!, 3_500_000 + i * 7))));
+    offset += r.byteLength + 1;
+  });
+});
+
 test('escaped slashes in a data URL are decoded; a last line without newline is read; blank lines skipped', async () => {
   const path = await tempFile(
     '{"text":"x","images":["data:image/png;base64,ab\\/cd=="]}\n\n  \n{"text":"y","extra":{"temperature":0}}',

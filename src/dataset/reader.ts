@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { DatasetRow, ImageRef } from './types.js';
@@ -33,24 +34,41 @@ export async function* readDataset(
       return undefined;
     }
   };
+  // A line split across reads is joined from its pieces while it is small. A long one (the full
+  // dataset's rows are 52 MB) is only measured as the reads pass, then read again in one piece at
+  // its offset: the copy happens in libuv's thread pool, where Buffer.concat would block the
+  // event loop ~30 ms per row, and that loop stamps the run's token arrivals.
   let pending: Buffer[] = [];
   let pendingLength = 0;
   let lineNo = 0;
   let lineStart = 0; // byte offset of the line being accumulated
+  let fh: FileHandle | undefined;
+  const readLine = async (length: number): Promise<Buffer> => {
+    fh ??= await open(path, 'r');
+    const buf = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length; ) {
+      const { bytesRead } = await fh.read(buf, done, length - done, lineStart + done);
+      if (bytesRead === 0)
+        throw new InputError(path, lineNo + 1, undefined, 'the file changed while it was read');
+      done += bytesRead;
+    }
+    return buf;
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let from = 0;
       for (;;) {
         const nl = chunk.indexOf(0x0a, from);
         if (nl < 0) break;
+        const length = pendingLength + nl - from;
         let line: Buffer;
         if (pendingLength === 0) line = chunk.subarray(from, nl);
-        else {
+        else if (length < REREAD_MIN_BYTES) {
           pending.push(chunk.subarray(from, nl));
-          line = Buffer.concat(pending, pendingLength + nl - from);
-          pending = [];
-          pendingLength = 0;
-        }
+          line = Buffer.concat(pending, length);
+        } else line = await readLine(length);
+        pending = [];
+        pendingLength = 0;
         lineNo++;
         const row = parse(line, lineNo, lineStart);
         if (row) yield row;
@@ -58,13 +76,18 @@ export async function* readDataset(
         from = nl + 1;
       }
       if (from < chunk.length) {
-        pending.push(chunk.subarray(from));
         pendingLength += chunk.length - from;
+        if (pendingLength < REREAD_MIN_BYTES) pending.push(chunk.subarray(from));
+        else pending = [];
       }
     }
     if (pendingLength > 0) {
       lineNo++;
-      const row = parse(Buffer.concat(pending, pendingLength), lineNo, lineStart);
+      const last =
+        pendingLength < REREAD_MIN_BYTES
+          ? Buffer.concat(pending, pendingLength)
+          : await readLine(pendingLength);
+      const row = parse(last, lineNo, lineStart);
       if (row) yield row;
     }
   } catch (err) {
@@ -74,8 +97,12 @@ export async function* readDataset(
     throw err;
   } finally {
     stream.destroy();
+    await fh?.close();
   }
 }
+
+/** Lines split across reads and at least this long are read again whole (see readDataset). */
+const REREAD_MIN_BYTES = 1 << 20;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
