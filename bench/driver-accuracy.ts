@@ -13,7 +13,7 @@ import { spawnMock } from './mock-child.js';
 import { saveResult } from './util.js';
 
 const C = 30;
-const TURNS = Number(process.env.TURNS ?? 4);
+const TURNS = Number(process.env.TURNS ?? 20);
 const TOKENS = 32;
 // One warm-up request per connection by default: both processes' request paths are compiled
 // before the measured turns (a cold mock reads the first burst ~25 ms late). WARMUP=0 shows it.
