@@ -133,7 +133,7 @@ function fmt(v: number | undefined): string {
 /** Why small differences are expected: printed under the table. */
 export const CROSSCHECK_NOTES = [
   'Both tools stamp an SSE event at the socket read that delivered it; events that arrive in one read share a time in both (a gap of 0 ms).',
-  "AIPerf's start is taken before its HTTP client connects, mmload's just before dispatch on a kept-alive pool: first requests may differ by a connect.",
+  "Both tools' first requests include a connect. After that AIPerf's start is taken before aiohttp's request call, mmload's when undici writes the request (its wait before reusing a connection is left out): the mock's own TTFT below shows each tool's excess.",
   'RPS and tokens/s depend on the benchmark duration of each run (first request start to last response), so scheduling jitter moves them a little.',
 ];
 
