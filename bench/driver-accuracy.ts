@@ -2,15 +2,14 @@
 // when it received the request and wrote the tokens (mock in its own process via mock-child.ts,
 // TTFT 50 ms, ITL 10 ms, 30 sessions, small bodies; both stamp CLOCK_MONOTONIC via process.hrtime).
 // Goals: |TTFT error| p99 <= 1 ms; ITL avg within 1%. Needs `npm run build`.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_DEFAULTS } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import type { MockRecord } from '../src/mock/types.js';
 import { spawnMock } from './mock-child.js';
-import { saveResult } from './util.js';
+import { saveResult, textSessionsDataset } from './util.js';
 
 const C = 30;
 const TURNS = Number(process.env.TURNS ?? 20);
@@ -18,13 +17,7 @@ const TOKENS = 32;
 // One warm-up request per connection by default: both processes' request paths are compiled
 // before the measured turns (a cold mock reads the first burst ~25 ms late). WARMUP=0 shows it.
 const WARMUP = Number(process.env.WARMUP ?? C);
-const dir = await mkdtemp(join(tmpdir(), 'mmload-acc-'));
-const ds = join(dir, 'd.jsonl');
-const lines: string[] = [];
-for (let t = 0; t < TURNS; t++)
-  for (let u = 0; u < C; u++)
-    lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
-await writeFile(ds, `${lines.join('\n')}\n`);
+const { dir, path: ds } = await textSessionsDataset('mmload-acc-', C, TURNS);
 const recordPath = join(dir, 'mock.jsonl');
 const mock = await spawnMock([
   '--ttft-ms',

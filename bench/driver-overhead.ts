@@ -1,25 +1,18 @@
 // mmload run's request rate (runLoad) against a bare undici loop doing the same requests (16-token
 // streams, zero-latency mock in its own process, concurrency 30), alternating in one process.
 // Goal >= 0.7x. Needs `npm run build` (the mock runs from dist/).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { RUN_DEFAULTS } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import { spawnMock } from './mock-child.js';
+import { textSessionsDataset } from './util.js';
 
 const C = 30;
 const TURNS = Number(process.env.TURNS ?? 60);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const dir = await mkdtemp(join(tmpdir(), 'mmload-ovh-'));
-const ds = join(dir, 'd.jsonl');
-const lines: string[] = [];
-for (let t = 0; t < TURNS; t++)
-  for (let u = 0; u < C; u++)
-    lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
-await writeFile(ds, `${lines.join('\n')}\n`);
-const total = lines.length;
+const { dir, path: ds, rows: total } = await textSessionsDataset('mmload-ovh-', C, TURNS);
 const mock = await spawnMock(['--default-max-tokens', '16']);
 const body = Buffer.from(
   JSON.stringify({

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TimedRun {
@@ -38,4 +40,23 @@ export function saveResult(name: string, data: unknown): string {
 export function table(rows: (string | number)[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r) => r.map((c, i) => String(c).padEnd(w[i]!)).join('  ')).join('\n');
+}
+
+/**
+ * A text-only dataset in a fresh temp dir: `sessions` sessions of `turns` rows, interleaved by turn
+ * as the recipe's files are. Returns the dir (for the caller to remove) and the file.
+ */
+export async function textSessionsDataset(
+  prefix: string,
+  sessions: number,
+  turns: number,
+): Promise<{ dir: string; path: string; rows: number }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const path = join(dir, 'd.jsonl');
+  const lines: string[] = [];
+  for (let t = 0; t < turns; t++)
+    for (let u = 0; u < sessions; u++)
+      lines.push(JSON.stringify({ session_id: `user_${u}`, text: `hello ${u} ${t}` }));
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return { dir, path, rows: lines.length };
 }
