@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
+import { readRange } from '../util/read-range.js';
 import type { DatasetRow, ImageRef } from './types.js';
 
 /**
@@ -45,13 +46,9 @@ export async function* readDataset(
   let fh: FileHandle | undefined;
   const readLine = async (length: number): Promise<Buffer> => {
     fh ??= await open(path, 'r');
-    const buf = Buffer.allocUnsafe(length);
-    for (let done = 0; done < length; ) {
-      const { bytesRead } = await fh.read(buf, done, length - done, lineStart + done);
-      if (bytesRead === 0)
-        throw new InputError(path, lineNo + 1, undefined, 'the file changed while it was read');
-      done += bytesRead;
-    }
+    const buf = await readRange(fh, lineStart, length);
+    if (buf.length !== length)
+      throw new InputError(path, lineNo + 1, undefined, 'the file changed while it was read');
     return buf;
   };
   try {

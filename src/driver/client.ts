@@ -2,6 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
+import { readRange } from '../util/read-range.js';
 import type { FileRange, RequestBody } from './request.js';
 import { classifyEvent, decodeEventData, SseParser } from './sse.js';
 
@@ -77,9 +78,8 @@ async function* fileSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buf
       }
       for (let done = 0; done < p.length; ) {
         const n = Math.min(SLICE, p.length - done);
-        const buf = Buffer.allocUnsafe(n);
-        const { bytesRead } = await fh.read(buf, 0, n, p.offset + done);
-        if (bytesRead !== n) throw new Error(`${p.file}: the file changed while the run was reading it`);
+        const buf = await readRange(fh, p.offset + done, n);
+        if (buf.length !== n) throw new Error(`${p.file}: the file changed while the run was reading it`);
         done += n;
         yield buf;
       }

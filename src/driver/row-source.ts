@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { parseRow, readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import type { InputError } from '../util/errors.js';
+import { readRange } from '../util/read-range.js';
 
 /**
  * Rows of a dataset, session by session, from a file that is streamed, never held whole.
@@ -141,9 +142,8 @@ export class SessionRowSource {
   private async readAt(slot: RowSlot): Promise<DatasetRow> {
     const fh = await open(this.path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(slot.byteLength);
-      const { bytesRead } = await fh.read(buf, 0, slot.byteLength, slot.byteOffset);
-      const row = parseRow(buf.subarray(0, bytesRead), this.path, slot.line, slot.byteOffset);
+      const buf = await readRange(fh, slot.byteOffset, slot.byteLength);
+      const row = parseRow(buf, this.path, slot.line, slot.byteOffset);
       if (!row)
         throw new Error(`${this.path}:${slot.line}: the line changed while the run was reading the file`);
       return detachImages(row);

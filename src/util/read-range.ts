@@ -1,0 +1,17 @@
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * `length` bytes at `position` of an open file, in a fresh Buffer. A positioned read may return
+ * fewer bytes than asked; this reads on until it has them all, so a shorter result means the file
+ * ended first (it changed under the reader): the caller says what that means for its input.
+ */
+export async function readRange(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readRange } from '../src/util/read-range.js';
+
+test('readRange: the exact bytes at a position; fewer only when the file ends first', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-range-'));
+  const path = join(dir, 'f');
+  const bytes = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => i % 251));
+  await writeFile(path, bytes);
+  const fh = await open(path, 'r');
+  try {
+    assert.ok((await readRange(fh, 12_345, 2 << 20)).equals(bytes.subarray(12_345, 12_345 + (2 << 20))));
+    assert.equal((await readRange(fh, 0, 0)).length, 0);
+    const tail = await readRange(fh, bytes.length - 10, 100);
+    assert.ok(tail.equals(bytes.subarray(bytes.length - 10)), 'short at the end of the file');
+  } finally {
+    await fh.close();
+    await rm(dir, { recursive: true });
+  }
+});
