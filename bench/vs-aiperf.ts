@@ -185,7 +185,7 @@ async function aiperfRun(phase: Phase, round: number, dataset: string, sessions:
     maxTokens: TOKENS,
     minTokens: TOKENS,
     ignoreEos: true,
-    tokenizerDir: PROJECT_TOKENIZER_DIR,
+    tokenizer: PROJECT_TOKENIZER_DIR,
     artifactDir: art,
     requestTimeoutS: 120,
     // Raised from AIPerf's 300 s so that only our own cap (--aiperf-timeout) ends a slow load.

@@ -7,7 +7,7 @@ const base: AiperfSettings = {
   model: 'm',
   datasetPath: '/d/ds.jsonl',
   concurrency: 4,
-  tokenizerDir: '/r/fixtures/tokenizer',
+  tokenizer: '/r/fixtures/tokenizer',
   artifactDir: '/a',
 };
 

@@ -83,7 +83,7 @@ test('real AIPerf: whole sessions in file order, exact token counts, summary par
       maxTokens: 5,
       ignoreEos: true,
       extraInputs: { temperature: 0 },
-      tokenizerDir: PROJECT_TOKENIZER_DIR,
+      tokenizer: PROJECT_TOKENIZER_DIR,
       artifactDir,
     });
     const result = await runAiperf({ executable: aiperf.path, command, artifactDir, timeoutMs: 150_000 });
@@ -132,7 +132,7 @@ test('real AIPerf: every request failing -> exit 1 and no summary file', { timeo
     concurrency: 2,
     sessions: 2,
     maxTokens: 5,
-    tokenizerDir: PROJECT_TOKENIZER_DIR,
+    tokenizer: PROJECT_TOKENIZER_DIR,
     artifactDir,
   });
   const result = await runAiperf({ executable: aiperf.path, command, artifactDir, timeoutMs: 150_000 });

@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startMock } from '../src/mock/server.js';
+import { waitFor } from './cli-helpers.js';
 import { smallDataset } from './driver-helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'mmload');
@@ -48,7 +49,11 @@ test('Ctrl-C: no new sends, in-flight requests get the grace period, every artif
         out,
         '--quiet',
       ],
-      (pid) => setTimeout(() => process.kill(pid, 'SIGINT'), 1200),
+      // Signalled once requests are in flight (a loaded machine can take seconds to start node).
+      (pid) =>
+        void waitFor(() => mock.stats().requests >= 3, 60_000, 'requests at the mock').then(() =>
+          setTimeout(() => process.kill(pid, 'SIGINT'), 300),
+        ),
     );
     assert.equal(r.code, 130, r.stderr);
     const files = await readdir(out);

@@ -27,6 +27,10 @@ export async function smallDataset(
   return { dir, path };
 }
 
-export function runOptions(dataset: string, artifactDir: string, over: Partial<RunOptions> = {}): RunOptions {
+export function runOptions(
+  dataset: string,
+  artifactDir: string,
+  over: Partial<RunOptions> & { url: string },
+): RunOptions {
   return { ...RUN_DEFAULTS, dataset, artifactDir, maxTokens: 8, extraInputs: { ignore_eos: true }, ...over };
 }

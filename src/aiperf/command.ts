@@ -29,8 +29,12 @@ export interface AiperfSettings {
   extraInputs?: Record<string, unknown>;
   /** Warm-up requests (AIPerf --warmup-request-count); they consume the first session's first row. */
   warmup?: number;
-  /** A local HuggingFace tokenizer directory (fixtures/tokenizer), never a hub model name. */
-  tokenizerDir: string;
+  /** AIPerf --tokenizer: a local Hugging Face tokenizer directory (fixtures/tokenizer for the mock), or a hub name. */
+  tokenizer: string;
+  /** Bearer token (AIPerf --api-key; AIPerf redacts it in its exports). */
+  apiKey?: string;
+  /** Extra request headers (AIPerf --header Name:Value; redacted in its exports). */
+  headers?: Record<string, string>;
   artifactDir: string;
   useServerTokenCount?: boolean;
   /** AIPerf's per-request timeout in seconds (--request-timeout-seconds). */
@@ -81,7 +85,7 @@ export function buildAiperfCommand(s: AiperfSettings): AiperfCommand {
     '--concurrency',
     positiveInt('concurrency', s.concurrency),
     '--tokenizer',
-    s.tokenizerDir,
+    s.tokenizer,
     '--artifact-dir',
     s.artifactDir,
     '--ui-type',
@@ -97,6 +101,8 @@ export function buildAiperfCommand(s: AiperfSettings): AiperfCommand {
   const extra = extraInputsJson(s);
   if (extra !== undefined) args.push('--extra-inputs', extra);
   if (s.useServerTokenCount) args.push('--use-server-token-count');
+  if (s.apiKey) args.push('--api-key', s.apiKey);
+  for (const [name, value] of Object.entries(s.headers ?? {})) args.push('--header', `${name}:${value}`);
   if (s.requestTimeoutS !== undefined) args.push('--request-timeout-seconds', String(s.requestTimeoutS));
 
   const env: Record<string, string> = {

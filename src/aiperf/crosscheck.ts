@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDataset } from '../dataset/reader.js';
-import type { RunOptions } from '../driver/options.js';
+import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, runLoad } from '../driver/run.js';
+import { parseTarget } from '../driver/target.js';
+import { EMBEDDED_MOCK, writeRunReport } from '../harness/benchmark.js';
 import { type Crosscheck, crosscheck } from '../metrics/crosscheck.js';
 import { readResult } from '../metrics/readers.js';
 import { computeStats, type Stats } from '../metrics/statistics.js';
@@ -26,15 +28,29 @@ import { runAiperf } from './run.js';
  * neither inherits the other's warm image cache.
  */
 export interface CrosscheckOptions {
-  run: RunOptions;
+  /** The run's options; without `url`, each tool gets a fresh embedded mock. */
+  run: Omit<RunInput, 'url'> & { url?: string };
   tolerancePct: number;
+  /**
+   * AIPerf's tokenizer (a local directory or a hub name). Without one, AIPerf counts tokens with
+   * the word-level fixture against the embedded mock (exact there), and from the server's usage
+   * (--use-server-token-count) against a real server, where the fixture would be wrong.
+   */
+  tokenizer?: string;
   /** Embedded mock settings (only without run.url). */
   mock: Partial<MockOptions>;
   aiperfTimeoutS: number;
 }
 
+/** Where each tool's token counts (ISL, OSL) came from, for the table. */
+export interface TokenSources {
+  mmload: string;
+  aiperf: string;
+}
+
 export interface CrosscheckOutcome {
   result: Crosscheck;
+  tokenSources: TokenSources;
   mmload: Summary;
   aiperf: Summary;
   dir: string;
@@ -68,7 +84,13 @@ async function withEndpoint<T>(
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   if (url) return fn(url);
-  const m: ThreadedMock = await startMockThread({ ...mock, host: '127.0.0.1', port: 0, recordPath });
+  const m: ThreadedMock = await startMockThread({
+    ...EMBEDDED_MOCK,
+    ...mock,
+    host: '127.0.0.1',
+    port: 0,
+    recordPath,
+  });
   try {
     return await fn(m.url);
   } finally {
@@ -78,25 +100,37 @@ async function withEndpoint<T>(
 
 export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}): Promise<CrosscheckOutcome> {
   const log = hooks.log ?? (() => {});
+  // Bad options are refused before either tool starts.
+  const checked = resolveRunOptions({ ...o.run, url: o.run.url ?? 'http://127.0.0.1' });
   const aiperfExe = locateAiperf();
-  if (o.run.requestRate !== undefined)
+  if (checked.requestRate !== undefined)
     throw new UserError('crosscheck compares concurrency mode only (no --request-rate)');
-  if (o.run.endpoint !== '/v1/chat/completions') {
+  if (checked.endpoint !== '/v1/chat/completions') {
     throw new UserError(
       'crosscheck drives AIPerf with --endpoint-type chat: keep --endpoint /v1/chat/completions',
     );
   }
-  const inFile = await countSessions(o.run.dataset);
-  const sessions = Math.min(o.run.sessions ?? inFile, inFile);
-  const dir = o.run.artifactDir;
+  const inFile = await countSessions(checked.dataset);
+  const sessions = Math.min(checked.sessions ?? inFile, inFile);
+  const dir = checked.artifactDir;
   const warnings: string[] = [];
-  if (o.run.url) {
+  const real = o.run.url !== undefined;
+  if (real) {
     warnings.push(
-      'both tools ran against the same server one after the other: its caches (prefix, image embeddings) were warm for the second (AIPerf)',
+      'both tools ran against the same server one after the other: its caches (prefix, image embeddings) were warm for the second (AIPerf); send cache_prompt:false or equivalent where the server has one',
     );
   }
+  const useServerTokenCount = real && o.tokenizer === undefined;
+  const tokenSources: TokenSources = {
+    mmload: "the server's usage (stream_options.include_usage), else one token per content chunk",
+    aiperf: useServerTokenCount
+      ? "the server's usage (--use-server-token-count: no --tokenizer was given for this model)"
+      : o.tokenizer !== undefined
+        ? `client-side tokenizer ${o.tokenizer}`
+        : 'client-side word-level tokenizer fixtures/tokenizer (exact for the embedded mock)',
+  };
 
-  log(`crosscheck 1/2: mmload run (${sessions} sessions, concurrency ${o.run.concurrency})`);
+  log(`crosscheck 1/2: mmload run (${sessions} sessions, concurrency ${checked.concurrency})`);
   const mockRecords = {
     mmload: join(dir, 'mmload', 'mock_records.jsonl'),
     aiperf: join(dir, 'aiperf', 'mock_records.jsonl'),
@@ -104,7 +138,7 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
   const mm = await withEndpoint(o.run.url, o.mock, mockRecords.mmload, (url) =>
     runLoad(
       {
-        ...o.run,
+        ...checked,
         url,
         sessions,
         warmupRequests: 0,
@@ -116,27 +150,40 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
       hooks,
     ),
   );
-  if (mm.interrupted) throw new UserError('interrupted during the mmload run; its artifacts are kept', 130);
+  if (mm.interrupted)
+    throw new UserError('interrupted during the mmload run; its artifacts are kept', mm.exitCode);
+  await writeRunReport(mm.artifactDir, log);
 
   log(`crosscheck 2/2: aiperf ${AIPERF_VERSION} (${aiperfExe.path})`);
   const aiperfDir = join(dir, 'aiperf');
   const ai = await withEndpoint(o.run.url, o.mock, mockRecords.aiperf, async (url) => {
-    const minTokens = o.run.extraInputs.min_tokens;
-    const ignoreEos = o.run.extraInputs.ignore_eos;
-    const { min_tokens: _m, ignore_eos: _i, ...otherExtra } = o.run.extraInputs;
+    const minTokens = checked.extraInputs.min_tokens;
+    const ignoreEos = checked.extraInputs.ignore_eos;
+    const { min_tokens: _m, ignore_eos: _i, ...otherExtra } = checked.extraInputs;
+    const target = parseTarget(url);
+    // AIPerf gets the URL without credentials and the credentials as a header (it redacts both in its exports).
+    const headers: Record<string, string> = {};
+    if (target.authorization && !checked.apiKey) headers.Authorization = target.authorization;
     const command = buildAiperfCommand({
-      url,
-      model: o.run.model,
-      datasetPath: o.run.dataset,
-      concurrency: o.run.concurrency,
+      url: `${target.origin}${target.basePath}`,
+      model: checked.model,
+      datasetPath: checked.dataset,
+      concurrency: checked.concurrency,
       sessions,
-      maxTokens: o.run.maxTokens,
+      maxTokens: checked.maxTokens,
       minTokens: typeof minTokens === 'number' ? minTokens : undefined,
       ignoreEos: typeof ignoreEos === 'boolean' ? ignoreEos : undefined,
-      extraInputs: otherExtra,
-      tokenizerDir: PROJECT_TOKENIZER_DIR,
+      // With a tokenizer AIPerf's OSL is client-side; asking for usage too gives its usage_* metrics.
+      extraInputs:
+        o.tokenizer !== undefined && checked.includeUsage
+          ? { ...otherExtra, stream_options: { include_usage: true } }
+          : otherExtra,
+      tokenizer: o.tokenizer ?? PROJECT_TOKENIZER_DIR,
+      useServerTokenCount,
+      apiKey: checked.apiKey,
+      headers,
       artifactDir: aiperfDir,
-      requestTimeoutS: o.run.timeoutS > 0 ? o.run.timeoutS : undefined,
+      requestTimeoutS: checked.timeoutS > 0 ? checked.timeoutS : undefined,
       datasetTimeoutS: Math.max(300, o.aiperfTimeoutS),
     });
     return runAiperf({
@@ -165,7 +212,7 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
     warnings.push(`failed requests: mmload ${mmSummary.errorCount}, AIPerf ${aiSummary.errorCount}`);
   }
   const result = crosscheck(mmSummary, aiSummary, o.tolerancePct);
-  if (!o.run.url) {
+  if (!real) {
     result.server = {
       mmload: await serverTtft(mockRecords.mmload),
       aiperf: await serverTtft(mockRecords.aiperf),
@@ -173,12 +220,12 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
   }
   await writeFileAtomic(
     join(dir, 'crosscheck.json'),
-    `${JSON.stringify({ ...result, warnings }, null, 2)}\n`,
+    `${JSON.stringify({ ...result, tokenSources, warnings }, null, 2)}\n`,
   );
   const runs = [await loadReportRun(`mmload=${mm.artifactDir}`), await loadReportRun(`aiperf=${aiperfDir}`)];
   await writeFileAtomic(
     join(dir, 'report.html'),
     renderReport(runs, { title: 'mmload vs AIPerf crosscheck', baseline: 'aiperf' }),
   );
-  return { result, mmload: mmSummary, aiperf: aiSummary, dir, warnings };
+  return { result, tokenSources, mmload: mmSummary, aiperf: aiSummary, dir, warnings };
 }

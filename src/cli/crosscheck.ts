@@ -1,8 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { runCrosscheck } from '../aiperf/crosscheck.js';
-import { EMBEDDED_MOCK } from '../driver/options.js';
+import { timestampDir } from '../driver/options.js';
+import { EMBEDDED_MOCK } from '../harness/benchmark.js';
 import { formatCrosscheck } from '../metrics/crosscheck.js';
-import { runOptionsFromArgs, stopSignals, withRunOptions } from './run.js';
+import { stopSignals } from './run.js';
+import { type CliOnlyArgs, helpText, mockFromArgs, runInputFromArgs, withRunFlags } from './run-flags.js';
 
 interface CrosscheckArgs {
   dataset: string;
@@ -16,7 +18,7 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
   command: 'crosscheck <dataset>',
   describe: 'Run mmload, then AIPerf, on the same workload and endpoint, and compare their numbers',
   builder: (y) =>
-    withRunOptions(
+    withRunFlags(
       y.positional('dataset', { type: 'string', demandOption: true, describe: 'AIPerf single_turn JSONL' }),
     )
       .option('tolerance', {
@@ -30,6 +32,14 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
         default: 900,
         describe: 'seconds AIPerf may take, dataset loading included',
       })
+      .option('tokenizer', {
+        type: 'string',
+        requiresArg: true,
+        describe: helpText(
+          "AIPerf's tokenizer for the model: a local Hugging Face tokenizer directory or a hub name",
+          "with --url: the server's usage counts; without: the word-level fixture (exact for the mock)",
+        ),
+      })
       .example('$0 crosscheck data.jsonl', 'both tools against fresh embedded mocks')
       .example(
         '$0 crosscheck data.jsonl --url http://127.0.0.1:8000 --model M --concurrency 8',
@@ -41,24 +51,22 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
           'without warm-up. Exit 0 when they agree, 1 when they differ or a run fails.',
       ) as never,
   handler: async (args) => {
-    const run = runOptionsFromArgs(
-      { ...args, 'artifact-dir': args['artifact-dir'] ?? undefined } as never,
-      process.env,
-    );
+    const run = runInputFromArgs(args, process.env);
     if (!args['artifact-dir'])
-      run.artifactDir = run.artifactDir.replace(/^artifacts\//, 'artifacts/crosscheck-');
+      run.artifactDir = timestampDir().replace(/^artifacts\//, 'artifacts/crosscheck-');
     const signals = stopSignals();
     try {
       const out = await runCrosscheck(
         {
           run,
           tolerancePct: args.tolerance,
+          tokenizer: args.tokenizer,
           // AIPerf stamps all SSE events of one read alike: tokens need a gap to be told apart.
           mock: {
             ...EMBEDDED_MOCK,
             itlMs: Math.max(5, EMBEDDED_MOCK.itlMs ?? 0),
-            ...run.mock,
-            model: run.model,
+            ...mockFromArgs(args as CliOnlyArgs),
+            ...(run.model ? { model: run.model } : {}),
           },
           aiperfTimeoutS: args['aiperf-timeout'],
         },
@@ -69,6 +77,9 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
         },
       );
       process.stdout.write(formatCrosscheck(out.result));
+      process.stdout.write(
+        `Token counts (ISL, OSL): mmload from ${out.tokenSources.mmload}; AIPerf from ${out.tokenSources.aiperf}\n`,
+      );
       for (const w of out.warnings) process.stderr.write(`mmload: warning: ${w}\n`);
       process.stderr.write(`mmload: both runs' artifacts, crosscheck.json and report.html in ${out.dir}\n`);
       process.exitCode = out.result.agree ? 0 : 1;

@@ -2,12 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { generateDataset, RECIPE_DEFAULTS } from '../dataset/generate.js';
-import { RUN_DEFAULTS } from '../driver/options.js';
 import type { RunProgress } from '../driver/run.js';
-import { runLoad } from '../driver/run.js';
-import { formatRunTable } from '../metrics/table.js';
+import { runBenchmark } from '../harness/benchmark.js';
 import { createProgress } from '../util/progress.js';
-import { progressLine, stopSignals } from './run.js';
+import { printOutcome, progressLine, stopSignals } from './run.js';
 
 interface DemoArgs {
   dir: string;
@@ -54,9 +52,8 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     let last: RunProgress = { phase: 'warmup', done: 0, failed: 0, inFlight: 0, elapsedS: 0 };
     const progress = createProgress(() => progressLine(last), { enabled: true });
     try {
-      const outcome = await runLoad(
+      const outcome = await runBenchmark(
         {
-          ...RUN_DEFAULTS,
           dataset,
           concurrency: 6,
           maxTokens: 32,
@@ -65,6 +62,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
           artifactDir: runDir,
           label: 'demo',
         },
+        {},
         {
           stop: signals.stop.signal,
           cancel: signals.cancel.signal,
@@ -76,7 +74,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         },
       );
       progress.done();
-      process.stdout.write(`${formatRunTable(outcome.summary)}\n`);
+      printOutcome(outcome, { quiet: false, maxErrorRate: 0 });
       const mock = (outcome.summary.config as { embeddedMock?: { imageHits?: number; imageMisses?: number } })
         .embeddedMock;
       if (mock?.imageHits !== undefined) {
@@ -88,7 +86,6 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         `\nArtifacts: ${outcome.artifactDir}/ (report.html, profile_export_mmload.json, records.jsonl, histograms.hlog)\n` +
           `Next: mmload report ${outcome.artifactDir} -o report.html, or mmload run <your.jsonl> --url http://127.0.0.1:8000\n`,
       );
-      process.exitCode = outcome.exitCode;
     } finally {
       signals.dispose();
     }

@@ -4,7 +4,7 @@ import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.j
 import { nowNsNumber } from '../util/clock.js';
 import { readRange } from '../util/read-range.js';
 import type { FileRange, RequestBody } from './request.js';
-import { classifyEvent, decodeEventData, SseParser } from './sse.js';
+import { classifyEvent, decodeEventData, type EventData, type EventInfo, SseParser } from './sse.js';
 
 /**
  * One streamed chat completion over undici's low-level dispatch API, so that every step is
@@ -21,6 +21,14 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** The dispatcher's connection events; without it, every request starts at its dispatch. */
   connections?: ConnectionWatch;
+  /**
+   * A dispatcher on a new connection of its own, for the one resend of a request whose reused
+   * connection was closed by the server before any response byte (see sendChatRequest). Closed by
+   * the client after the resend. Without it, such a request fails.
+   */
+  freshConnection?: () => Dispatcher;
+  /** What an SSE event means for the metrics (the endpoint's classifier; chat by default). */
+  classify?: (data: EventData) => Readonly<EventInfo>;
 }
 
 /**
@@ -46,7 +54,7 @@ export class ConnectionWatch {
 /** Identity of the request, filled into the record. */
 export type RecordIdentity = Pick<
   RequestRecord,
-  'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs'
+  'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs' | 'requestId'
 >;
 
 /** Written to the socket in slices, so that the "sent" stamp follows the socket's backpressure. */
@@ -111,6 +119,62 @@ function connectionKind(err: Error & { code?: string }): ErrorKind {
   return err.name === 'AbortError' ? 'cancelled' : 'connection';
 }
 
+/**
+ * The message of an error response: the `message` of an OpenAI-style JSON error
+ * (`{"error":{"message":...}}`, or `{"message":...}`, `{"detail":...}`), else the body's text with
+ * HTML tags and runs of whitespace removed, so that the console shows what the server said.
+ */
+export function errorBodyMessage(body: string, contentType: string | undefined): string {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const j = JSON.parse(text) as {
+        error?: { message?: unknown } | string;
+        message?: unknown;
+        detail?: unknown;
+      };
+      const m =
+        (typeof j.error === 'object' && j.error !== null ? j.error.message : j.error) ??
+        j.message ??
+        j.detail;
+      if (typeof m === 'string' && m.trim()) return m.trim();
+      if (m !== undefined) return JSON.stringify(m);
+    } catch {
+      // a truncated or invalid JSON body: shown as text below
+    }
+  }
+  const plain =
+    /html/i.test(contentType ?? '') || /^<(!doctype|html)/i.test(text) ? text.replace(/<[^>]*>/g, ' ') : text;
+  return plain.replace(/\s+/g, ' ').trim();
+}
+
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType === undefined || /^text\/event-stream\b/i.test(contentType.trim());
+}
+
+/** Errors of a socket the server closed (or reset) under a request. */
+function isClosedConnection(err: Error & { code?: string }): boolean {
+  return (
+    err.name !== 'AbortError' &&
+    (err.code === 'UND_ERR_SOCKET' ||
+      err.code === 'ECONNRESET' ||
+      err.code === 'EPIPE' ||
+      err.code === 'UND_ERR_CLOSED' ||
+      /other side closed|socket hang up/i.test(err.message))
+  );
+}
+
+/** The start of a non-SSE body, kept to say what the server sent instead of a stream. */
+const BODY_PREFIX = 300;
+
+/**
+ * Sends one streaming request and resolves with its record (never rejects: failures are in
+ * `record.error`). Servers such as llama.cpp's advertise keep-alive and then close the connection
+ * right after a streamed response: a request written on such a socket fails with "other side
+ * closed" before any response byte. Such a request (its connection reused, nothing received) is
+ * sent once more on a fresh connection, as browsers and HTTP clients do, and measured from that
+ * resend (record.resends = 1). A request that received any response byte is never resent.
+ */
 export function sendChatRequest(
   dispatcher: Dispatcher,
   id: RecordIdentity,
@@ -118,9 +182,13 @@ export function sendChatRequest(
 ): Promise<RequestRecord> {
   return new Promise<RequestRecord>((resolve) => {
     const rec: RequestRecord = { ...id, startNs: 0, endNs: 0, chunkNs: [], requestBytes: o.body.length };
+    const classify = o.classify ?? classifyEvent;
     const parser = new SseParser();
     let responseBytes = 0;
     let status = 0;
+    let contentType: string | undefined;
+    let bodyPrefix = '';
+    let events = 0;
     let errorBody = '';
     let done = false;
     let finished = false;
@@ -130,12 +198,15 @@ export function sendChatRequest(
     let abortFn: ((err: Error) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     let stopReason: RequestError | undefined;
+    let reusedConnection = false;
+    let fresh: Dispatcher | undefined;
 
     const settle = (error?: RequestError) => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
+      if (fresh) void fresh.close().catch(() => {});
       rec.endNs = nowNsNumber();
       rec.responseBytes = responseBytes;
       if (status) rec.status = status;
@@ -154,12 +225,25 @@ export function sendChatRequest(
         error ??
         streamError ??
         (status < 200 || status >= 300
-          ? { kind: 'http' as const, status, message: `HTTP ${status}: ${errorBody.trim().slice(0, 500)}` }
-          : !done && !finished
-            ? { kind: 'truncated' as const, message: 'the stream ended without [DONE] or a finish_reason' }
-            : rec.chunkNs.length === 0
-              ? { kind: 'empty' as const, message: 'the response held no content chunk' }
-              : undefined);
+          ? {
+              kind: 'http' as const,
+              status,
+              message: `HTTP ${status}: ${errorBodyMessage(errorBody, contentType).slice(0, 500)}`,
+            }
+          : events === 0 && !isEventStream(contentType)
+            ? {
+                kind: 'not_sse' as const,
+                status,
+                message: `HTTP ${status} with content-type ${contentType}, not an SSE stream: ${bodyPrefix
+                  .replace(/\s+/g, ' ')
+                  .trim()
+                  .slice(0, 200)}`,
+              }
+            : !done && !finished
+              ? { kind: 'truncated' as const, message: 'the stream ended without [DONE] or a finish_reason' }
+              : rec.chunkNs.length === 0
+                ? { kind: 'empty' as const, message: 'the response held no content chunk' }
+                : undefined);
       if (err) rec.error = err;
       resolve(rec);
     };
@@ -170,67 +254,114 @@ export function sendChatRequest(
       else settle(stopReason);
     };
 
+    const onEvent = (data: EventData, t: number) => {
+      events++;
+      const ev = classify(data);
+      if (ev.done) done = true;
+      if (ev.finish) finished = true;
+      if (ev.content) {
+        rec.chunkNs.push(t);
+        if (ev.output && rec.firstContentNs === undefined) rec.firstContentNs = t;
+      }
+      if (ev.usage) {
+        if (ev.usage.completionTokens !== undefined) usageTokens = ev.usage.completionTokens;
+        if (ev.usage.promptTokens !== undefined) rec.promptTokens = ev.usage.promptTokens;
+        if (ev.usage.reasoningTokens !== undefined) rec.reasoningTokens = ev.usage.reasoningTokens;
+      }
+      if (ev.timings) rec.serverTimings = ev.timings;
+      if (ev.error && !streamError)
+        streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
+      if (ev.malformed && !streamError) {
+        streamError = {
+          kind: 'malformed',
+          message: `unparseable SSE event: ${decodeEventData(data.slice(0, 120))}`,
+        };
+      }
+    };
+
     // onRequestSent is called by undici's HTTP/1.1 and HTTP/2 clients after the last body byte
     // was written (lib/dispatcher/client-h1.js) but is missing from its type declarations.
-    const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
-      onConnect(abort) {
-        // undici calls this in its write path, right before the request line goes to the socket.
-        // A request that had to open its connection keeps its dispatch time: the connect is part
-        // of its latency, as in AIPerf. Otherwise the wait in undici's queue is left out.
-        if (o.connections && !o.connections.justOpened) rec.startNs = nowNsNumber();
-        abortFn = abort as (err: Error) => void;
-        if (o.signal?.aborted) onAbort();
-      },
-      onRequestSent() {
-        rec.sentNs = nowNsNumber();
-      },
-      onHeaders(statusCode) {
-        rec.headersNs = nowNsNumber();
-        status = statusCode;
-        return true;
-      },
-      onData(chunk: Buffer) {
-        const t = nowNsNumber();
-        responseBytes += chunk.length;
-        if (status < 200 || status >= 300) {
-          if (errorBody.length < MAX_ERROR_BODY) errorBody += chunk.toString('utf8', 0, MAX_ERROR_BODY);
+    const handler = (connections: ConnectionWatch | undefined) => {
+      const h: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
+        onConnect(abort) {
+          // undici calls this in its write path, right before the request line goes to the socket.
+          // A request that had to open its connection keeps its dispatch time: the connect is part
+          // of its latency, as in AIPerf. Otherwise the wait in undici's queue is left out.
+          reusedConnection = connections !== undefined && !connections.justOpened;
+          if (reusedConnection) rec.startNs = nowNsNumber();
+          abortFn = abort as (err: Error) => void;
+          if (o.signal?.aborted) onAbort();
+        },
+        onRequestSent() {
+          rec.sentNs = nowNsNumber();
+        },
+        onHeaders(statusCode, headers) {
+          rec.headersNs = nowNsNumber();
+          status = statusCode;
+          contentType = headerValue(headers as unknown as Buffer[], 'content-type');
           return true;
-        }
-        parser.feed(chunk, (data) => {
-          const ev = classifyEvent(data);
-          if (ev.done) done = true;
-          if (ev.finish) finished = true;
-          if (ev.content) {
-            rec.chunkNs.push(t);
-            if (ev.output && rec.firstContentNs === undefined) rec.firstContentNs = t;
+        },
+        onData(chunk: Buffer) {
+          const t = nowNsNumber();
+          responseBytes += chunk.length;
+          if (status < 200 || status >= 300) {
+            if (errorBody.length < MAX_ERROR_BODY) errorBody += chunk.toString('utf8', 0, MAX_ERROR_BODY);
+            return true;
           }
-          if (ev.usage) {
-            if (ev.usage.completionTokens !== undefined) usageTokens = ev.usage.completionTokens;
-            if (ev.usage.promptTokens !== undefined) rec.promptTokens = ev.usage.promptTokens;
-            if (ev.usage.reasoningTokens !== undefined) rec.reasoningTokens = ev.usage.reasoningTokens;
+          if (bodyPrefix.length < BODY_PREFIX && events === 0)
+            bodyPrefix += chunk.toString('utf8', 0, BODY_PREFIX);
+          parser.feed(chunk, (data) => onEvent(data, t));
+          return true;
+        },
+        onComplete() {
+          settle();
+        },
+        onError(err: Error) {
+          if (stopReason) return settle(stopReason);
+          if (
+            reusedConnection &&
+            responseBytes === 0 &&
+            rec.headersNs === undefined &&
+            o.freshConnection &&
+            !fresh &&
+            isClosedConnection(err)
+          ) {
+            fresh = o.freshConnection();
+            rec.resends = (rec.resends ?? 0) + 1;
+            rec.sentNs = undefined;
+            reusedConnection = false;
+            abortFn = undefined;
+            return dispatch(fresh, undefined);
           }
-          if (ev.error && !streamError)
-            streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
-          if (ev.malformed && !streamError) {
-            streamError = {
-              kind: 'malformed',
-              message: `unparseable SSE event: ${decodeEventData(data.slice(0, 120))}`,
-            };
-          }
-        });
-        return true;
-      },
-      onComplete() {
-        settle();
-      },
-      onError(err: Error) {
-        if (stopReason) return settle(stopReason);
-        const midStream = rec.headersNs !== undefined;
-        settle({
-          kind: midStream && connectionKind(err) === 'connection' ? 'truncated' : connectionKind(err),
-          message: `${midStream ? 'during the response: ' : ''}${err.message}`,
-        });
-      },
+          const midStream = rec.headersNs !== undefined;
+          settle({
+            kind: midStream && connectionKind(err) === 'connection' ? 'truncated' : connectionKind(err),
+            message: `${midStream ? 'during the response: ' : ''}${err.message}`,
+          });
+        },
+      };
+      return h;
+    };
+
+    const dispatch = (d: Dispatcher, connections: ConnectionWatch | undefined) => {
+      // Everything the dispatch needs is built before the dispatch stamp; the start stamp is taken
+      // in onConnect, when undici writes (see RequestRecord.dispatchNs).
+      const opts: Dispatcher.DispatchOptions = {
+        origin: o.origin,
+        path: o.path,
+        method: 'POST',
+        headers: { ...o.headers, 'content-length': String(o.body.length) },
+        // An iterable body is written slice by slice with backpressure (undici's writeIterable);
+        // the declared type omits iterables.
+        body: dispatchBody(o.body) as Dispatcher.DispatchOptions['body'],
+      };
+      rec.dispatchNs = nowNsNumber();
+      rec.startNs = rec.dispatchNs;
+      try {
+        d.dispatch(opts, handler(connections));
+      } catch (err) {
+        settle({ kind: 'connection', message: (err as Error).message });
+      }
     };
 
     if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
@@ -241,23 +372,19 @@ export function sendChatRequest(
       }, o.timeoutMs);
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    // Everything the dispatch needs is built before the dispatch stamp; the start stamp is taken
-    // in onConnect, when undici writes (see RequestRecord.dispatchNs).
-    const opts: Dispatcher.DispatchOptions = {
-      origin: o.origin,
-      path: o.path,
-      method: 'POST',
-      headers: { ...o.headers, 'content-length': String(o.body.length) },
-      // An iterable body is written slice by slice with backpressure (undici's writeIterable);
-      // the declared type omits iterables.
-      body: dispatchBody(o.body) as Dispatcher.DispatchOptions['body'],
-    };
-    rec.dispatchNs = nowNsNumber();
-    rec.startNs = rec.dispatchNs;
-    try {
-      dispatcher.dispatch(opts, handler);
-    } catch (err) {
-      settle({ kind: 'connection', message: (err as Error).message });
-    }
+    dispatch(dispatcher, o.connections);
   });
+}
+
+/** One header of undici's raw header list ([name, value, name, value...] as Buffers or strings). */
+function headerValue(
+  raw: Array<Buffer | string> | Record<string, string> | null,
+  name: string,
+): string | undefined {
+  if (!raw) return undefined;
+  if (!Array.isArray(raw)) return raw[name];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+  }
+  return undefined;
 }

@@ -1,14 +1,16 @@
-import type { MockOptions } from '../mock/types.js';
 import { UserError } from '../util/errors.js';
 import type { Arrival } from './arrivals.js';
-import type { Shard } from './shard.js';
+import { parseExtraInputs } from './request.js';
+import { parseShard, type Shard } from './shard.js';
+import { parseStartAt } from './start-at.js';
+import { redactUrl } from './target.js';
 
-/** Everything a run needs; the CLI fills it from flags, tests and crosscheck build it directly. */
+/** Everything a run needs. Built by resolveRunOptions from a partial input (the CLI's flags, or a library caller's object). */
 export interface RunOptions {
   dataset: string;
-  /** Base URL of the server; undefined starts the embedded mock. */
-  url?: string;
-  /** Path of the chat completions route. */
+  /** Base URL of the server (the driver drives a URL; starting a mock is the caller's business). */
+  url: string;
+  /** Path of the completions route. */
   endpoint: string;
   model: string;
   /** Bearer token (from the environment; never logged or written). */
@@ -29,7 +31,7 @@ export interface RunOptions {
   durationS?: number;
   /** Per-request timeout in seconds (0 = none). */
   timeoutS: number;
-  /** Seconds in-flight requests get after a stop (Ctrl-C, --duration) before they are cancelled. */
+  /** Seconds in-flight requests get after a stop (Ctrl-C, SIGTERM, --duration) before they are cancelled. */
   graceS: number;
   maxTokens?: number;
   useMaxCompletionTokens: boolean;
@@ -43,46 +45,342 @@ export interface RunOptions {
   /** Epoch ms at which the measured phase may start (--start-at). */
   startAtMs?: number;
   label?: string;
-  /** Latency model of the embedded mock (only without url). */
-  mock?: Partial<MockOptions>;
   /**
    * Open the connections (one GET of the models route each) before the first timed request, so
    * that no TTFT holds a TCP handshake. AIPerf does not: its first requests include the connect.
    */
   preconnect: boolean;
+  /** PEM file of the CA that signed an https server's certificate. */
+  caCert?: string;
+  /** Accept any https server certificate. */
+  insecure: boolean;
+  /** Directory that local image paths of the dataset must lie in (default: the dataset's directory). */
+  imageRoot?: string;
   /** Bytes of read-ahead rows kept in memory. */
   readAheadBytes?: number;
 }
 
-export const RUN_DEFAULTS = {
-  endpoint: '/v1/chat/completions',
-  model: 'mmload-mock',
-  concurrency: 1,
-  arrival: 'constant' as Arrival,
-  burstiness: 1,
-  seed: 0,
-  warmupRequests: 0,
-  timeoutS: 600,
-  graceS: 30,
-  useMaxCompletionTokens: false,
-  includeUsage: true,
-  maxErrorRate: 0,
-  skipInvalid: false,
-  preconnect: true,
-};
+/**
+ * One run option, declared once: its key, its flag, its type, its default, its help and its
+ * check. The CLI's flags and help (src/cli/run-flags.ts) and the library's resolveRunOptions are
+ * both built from RUN_OPTION_SPECS, so that help text cannot drift from behaviour.
+ */
+export interface OptionSpec<K extends keyof RunOptions = keyof RunOptions> {
+  key: K;
+  /** CLI flag (without --); absent for library-only options. */
+  flag?: string;
+  /** How the CLI reads it. 'list': repeatable string; 'text': a string parsed by `parse`. */
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'choice' | 'list' | 'text';
+  choices?: readonly string[];
+  default?: RunOptions[K];
+  /** The default as help shows it, when it is computed (artifacts/<timestamp>) or not a plain value. */
+  defaultText?: string;
+  help: string;
+  /** CLI value -> option value (start-at, shard, extra-inputs). */
+  parse?: (raw: never) => RunOptions[K];
+  /** A message when the value is wrong (the flag and the value are prefixed). */
+  check?: (v: NonNullable<RunOptions[K]>) => string | undefined;
+  group: 'Endpoint' | 'Workload' | 'Load' | 'Stop' | 'Output' | 'Scale-out';
+}
 
-/** The embedded endpoint's latency model when `run` has no --url: visible, cache on. */
-export const EMBEDDED_MOCK: Partial<MockOptions> = {
-  ttftMs: 40,
-  itlMs: 4,
-  imageEncodeMs: 15,
-  prefillUsPerToken: 2,
-  cacheCapacity: 1024,
-};
+const positiveInt = (v: number) =>
+  Number.isInteger(v) && v >= 1 ? undefined : 'must be a whole number >= 1';
+const nonNegativeInt = (v: number) =>
+  Number.isInteger(v) && v >= 0 ? undefined : 'must be a whole number >= 0';
+const positive = (v: number) => (v > 0 && Number.isFinite(v) ? undefined : 'must be > 0');
+const nonNegative = (v: number) => (v >= 0 && Number.isFinite(v) ? undefined : 'must be >= 0');
+
+/** An option's spec, keeping whether it has a default in its type (RUN_DEFAULTS is typed from that). */
+function spec<K extends keyof RunOptions, D extends RunOptions[K] | undefined = undefined>(
+  s: OptionSpec<K> & { default?: D },
+): OptionSpec<K> & { default: D } {
+  return s as OptionSpec<K> & { default: D };
+}
+
+export const RUN_OPTION_SPECS = [
+  spec({
+    key: 'url',
+    flag: 'url',
+    type: 'string',
+    group: 'Endpoint',
+    help: 'server base URL, e.g. http://127.0.0.1:8000; credentials in it are sent as Basic auth and never shown',
+    check: (v) => {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        return 'not a URL (e.g. http://127.0.0.1:8000)';
+      }
+      return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : 'must be http or https';
+    },
+  }),
+  spec({
+    key: 'endpoint',
+    flag: 'endpoint',
+    type: 'string',
+    group: 'Endpoint',
+    default: '/v1/chat/completions',
+    help: 'path of the chat completions route',
+    check: (v) => (v.startsWith('/') ? undefined : 'must start with /'),
+  }),
+  spec({
+    key: 'model',
+    flag: 'model',
+    type: 'string',
+    group: 'Endpoint',
+    default: 'mmload-mock',
+    help: 'model name sent in every request',
+  }),
+  spec({
+    key: 'apiKey',
+    type: 'string',
+    group: 'Endpoint',
+    help: 'bearer token (the CLI reads it from the variable named by --api-key-env; never logged or written)',
+  }),
+  spec({
+    key: 'caCert',
+    flag: 'ca-cert',
+    type: 'string',
+    group: 'Endpoint',
+    help: 'https: PEM file of the certificate authority that signed the server certificate',
+  }),
+  spec({
+    key: 'insecure',
+    flag: 'insecure',
+    type: 'boolean',
+    group: 'Endpoint',
+    default: false,
+    help: 'https: accept any server certificate (self-signed, other host name): encrypted, not authenticated',
+  }),
+  spec({
+    key: 'timeoutS',
+    flag: 'timeout',
+    type: 'number',
+    group: 'Endpoint',
+    default: 600,
+    help: 'per-request timeout in seconds (0 = none)',
+    check: nonNegative,
+  }),
+  spec({
+    key: 'preconnect',
+    flag: 'preconnect',
+    type: 'boolean',
+    group: 'Endpoint',
+    default: true,
+    help:
+      'open the connections (one GET of /v1/models each, not counted) before the first timed request, so that no TTFT ' +
+      'holds a TCP connect; AIPerf does not: --no-preconnect measures as it does',
+  }),
+  spec({
+    key: 'maxTokens',
+    flag: 'max-tokens',
+    type: 'integer',
+    group: 'Workload',
+    help: 'output token limit per request',
+    check: positiveInt,
+  }),
+  spec({
+    key: 'useMaxCompletionTokens',
+    flag: 'max-completion-tokens',
+    type: 'boolean',
+    group: 'Workload',
+    default: false,
+    help: 'send the limit as max_completion_tokens instead of max_tokens',
+  }),
+  spec({
+    key: 'extraInputs',
+    flag: 'extra-inputs',
+    type: 'list',
+    group: 'Workload',
+    default: {},
+    defaultText: 'none',
+    help: "key:value merged into every body, AIPerf's syntax (min_tokens:1024 ignore_eos:true) or a JSON object",
+    parse: (raw: string[]) => parseExtraInputs(raw),
+  }),
+  spec({
+    key: 'includeUsage',
+    flag: 'usage',
+    type: 'boolean',
+    group: 'Workload',
+    default: true,
+    help: 'ask for usage in the stream (stream_options.include_usage); --no-usage counts chunks instead',
+  }),
+  spec({
+    key: 'imageRoot',
+    flag: 'image-root',
+    type: 'string',
+    group: 'Workload',
+    defaultText: "the dataset file's directory",
+    help: 'local image paths of the dataset must lie in this directory (symlinks resolved); / allows any',
+  }),
+  spec({
+    key: 'skipInvalid',
+    flag: 'skip-invalid',
+    type: 'boolean',
+    group: 'Workload',
+    default: false,
+    help: 'skip bad dataset lines instead of failing',
+  }),
+  spec({
+    key: 'warmupRequests',
+    flag: 'warmup-requests',
+    type: 'integer',
+    group: 'Workload',
+    default: 0,
+    help:
+      "requests sent before measuring, not counted: the file's first N rows. They warm the server, its caches " +
+      "included: those rows' images are then cached when the measured replay sends them again",
+    check: nonNegativeInt,
+  }),
+  spec({
+    key: 'sessions',
+    flag: 'sessions',
+    type: 'integer',
+    group: 'Workload',
+    help: "only the file's first N sessions, each sent whole",
+    check: positiveInt,
+  }),
+  spec({
+    key: 'concurrency',
+    flag: 'concurrency',
+    type: 'integer',
+    group: 'Load',
+    default: 1,
+    defaultText: '1; with --request-rate: no cap',
+    help: 'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight',
+    check: (v) => (v === Number.POSITIVE_INFINITY ? undefined : positiveInt(v)),
+  }),
+  spec({
+    key: 'requestRate',
+    flag: 'request-rate',
+    type: 'number',
+    group: 'Load',
+    help: 'requests/s following a plan fixed in advance (rate mode)',
+    check: (v) => (v > 0 && Number.isFinite(v) ? undefined : 'must be a positive number of requests/s'),
+  }),
+  spec({
+    key: 'arrival',
+    flag: 'arrival',
+    type: 'choice',
+    choices: ['constant', 'poisson', 'gamma'],
+    group: 'Load',
+    default: 'constant',
+    help: 'rate mode: intervals between sends',
+  }),
+  spec({
+    key: 'burstiness',
+    flag: 'burstiness',
+    type: 'number',
+    group: 'Load',
+    default: 1,
+    help: 'gamma arrivals: shape (1 = Poisson, < 1 burstier)',
+    check: positive,
+  }),
+  spec({
+    key: 'seed',
+    flag: 'seed',
+    type: 'integer',
+    group: 'Load',
+    default: 0,
+    help: 'seed of the arrival plan',
+  }),
+  spec({
+    key: 'requestCount',
+    flag: 'request-count',
+    type: 'integer',
+    group: 'Stop',
+    help: 'stop after N measured requests (cuts sessions short, as AIPerf)',
+    check: positiveInt,
+  }),
+  spec({
+    key: 'durationS',
+    flag: 'duration',
+    type: 'number',
+    group: 'Stop',
+    help: 'stop sending after N seconds; in-flight requests get --grace',
+    check: positive,
+  }),
+  spec({
+    key: 'graceS',
+    flag: 'grace',
+    type: 'number',
+    group: 'Stop',
+    default: 30,
+    help: 'seconds in-flight requests get after Ctrl-C, SIGTERM or --duration; then they are cancelled',
+    check: nonNegative,
+  }),
+  spec({
+    key: 'maxErrorRate',
+    flag: 'max-error-rate',
+    type: 'number',
+    group: 'Stop',
+    default: 0,
+    help: 'fraction of failed requests that still exits 0',
+    check: (v) => (v >= 0 && v <= 1 ? undefined : 'must be within 0..1'),
+  }),
+  spec({
+    key: 'artifactDir',
+    flag: 'artifact-dir',
+    type: 'string',
+    group: 'Output',
+    defaultText: 'artifacts/<timestamp>',
+    help: 'where results go (checked before the first request)',
+  }),
+  spec({
+    key: 'label',
+    flag: 'label',
+    type: 'string',
+    group: 'Output',
+    defaultText: 'the artifact dir name',
+    help: 'name of this result in compare and report',
+  }),
+  spec({
+    key: 'shard',
+    flag: 'shard',
+    type: 'text',
+    group: 'Scale-out',
+    help: 'i/N: run shard i of N (whole sessions, round-robin); in a Kubernetes Indexed Job, from JOB_COMPLETION_INDEX and MMLOAD_SHARD_COUNT',
+    parse: (raw: string) => parseShard(raw),
+  }),
+  spec({
+    key: 'startAtMs',
+    flag: 'start-at',
+    type: 'text',
+    group: 'Scale-out',
+    help: 'begin measuring at this time (ISO-8601, epoch s, or +SECONDS): shards start together',
+    parse: (raw: string) => parseStartAt(raw, Date.now()),
+  }),
+  spec({
+    key: 'dataset',
+    type: 'string',
+    group: 'Workload',
+    help: 'AIPerf single_turn JSONL (streamed, any size)',
+  }),
+  spec({
+    key: 'readAheadBytes',
+    type: 'integer',
+    group: 'Workload',
+    help: 'bytes of read-ahead rows kept in memory (default 256 MiB)',
+    check: positiveInt,
+  }),
+] as const;
+
+// Every RunOptions key is declared exactly once above: adding a field without its spec does not compile.
+type DeclaredKeys = (typeof RUN_OPTION_SPECS)[number]['key'];
+const _everyKeyDeclared: Record<Exclude<keyof RunOptions, DeclaredKeys>, never> = {};
+void _everyKeyDeclared;
+
+/** Defaults of every option that has one. */
+type Spec = (typeof RUN_OPTION_SPECS)[number];
+export const RUN_DEFAULTS = Object.fromEntries(
+  (RUN_OPTION_SPECS as readonly OptionSpec[])
+    .filter((s) => s.default !== undefined)
+    .map((s) => [s.key, s.default]),
+) as { [S in Spec as S['default'] extends undefined ? never : S['key']]: RunOptions[S['key']] };
 
 /**
  * `--preset qwen36`: the recipe's AIPerf flags (concurrency 30, max_tokens 1024, min_tokens
- * 1024, ignore_eos, 2 warm-up requests). Explicit flags win over the preset.
+ * 1024, ignore_eos, 2 warm-up requests). Explicit options win over the preset.
  */
 export const PRESETS: Record<string, Partial<RunOptions>> = {
   qwen36: {
@@ -93,50 +391,71 @@ export const PRESETS: Record<string, Partial<RunOptions>> = {
   },
 };
 
+/** What a caller gives: the dataset, the URL and any option; the rest comes from the preset and the defaults. */
+export type RunInput = Partial<RunOptions> & { dataset: string; url: string; preset?: string };
+
+function flagName(s: OptionSpec): string {
+  return s.flag ? `--${s.flag}` : s.key;
+}
+
+/** Checks every option against its spec; throws a UserError naming the flag and the value. */
 export function validateRunOptions(o: RunOptions): void {
-  const positiveInt = (name: string, v: number | undefined) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1))
-      throw new UserError(`--${name} ${v}: must be a whole number >= 1`);
-  };
-  // Rate mode without --concurrency has no cap: Infinity.
-  if (o.concurrency !== Number.POSITIVE_INFINITY) positiveInt('concurrency', o.concurrency);
-  positiveInt('request-count', o.requestCount);
-  positiveInt('sessions', o.sessions);
-  positiveInt('max-tokens', o.maxTokens);
-  if (!Number.isInteger(o.warmupRequests) || o.warmupRequests < 0) {
-    throw new UserError(`--warmup-requests ${o.warmupRequests}: must be a whole number >= 0`);
-  }
-  if (o.durationS !== undefined && !(o.durationS > 0))
-    throw new UserError(`--duration ${o.durationS}: must be > 0 seconds`);
-  if (!(o.timeoutS >= 0)) throw new UserError(`--timeout ${o.timeoutS}: must be >= 0 seconds (0 = none)`);
-  if (!(o.graceS >= 0)) throw new UserError(`--grace ${o.graceS}: must be >= 0 seconds`);
-  if (!(o.maxErrorRate >= 0 && o.maxErrorRate <= 1))
-    throw new UserError(`--max-error-rate ${o.maxErrorRate}: must be within 0..1`);
-  if (o.url !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(o.url);
-    } catch {
-      throw new UserError(`--url ${o.url}: not a URL (e.g. http://127.0.0.1:8000)`);
+  for (const s of RUN_OPTION_SPECS as readonly OptionSpec[]) {
+    const v = o[s.key];
+    if (v === undefined || v === null) continue;
+    if ((s.type === 'number' || s.type === 'integer') && (typeof v !== 'number' || Number.isNaN(v)))
+      throw new UserError(`${flagName(s)} ${String(v)}: not a number`);
+    const problem = s.check?.(v as never);
+    if (problem) {
+      const shown = s.key === 'url' ? redactUrl(String(v)) : String(v);
+      throw new UserError(`${flagName(s)} ${shown}: ${problem}`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      throw new UserError(`--url ${o.url}: must be http or https`);
   }
-  if (!o.endpoint.startsWith('/')) throw new UserError(`--endpoint ${o.endpoint}: must start with /`);
+  if (o.insecure && o.caCert) throw new UserError('--insecure and --ca-cert: choose one');
+}
+
+/**
+ * The one way to a RunOptions: explicit values win over the preset, the preset over the
+ * defaults; then every value is checked. The CLI and the library both come through here.
+ */
+export function resolveRunOptions(input: RunInput): RunOptions {
+  const { preset: presetName, ...given } = input;
+  const preset: Partial<RunOptions> | undefined = presetName === undefined ? {} : PRESETS[presetName];
+  if (!preset)
+    throw new UserError(`--preset ${presetName}: unknown (known: ${Object.keys(PRESETS).join(', ')})`);
+  const defined = Object.fromEntries(
+    Object.entries(given).filter(([, v]) => v !== undefined),
+  ) as Partial<RunOptions>;
+  const rateMode = defined.requestRate !== undefined;
+  const o: RunOptions = {
+    ...RUN_DEFAULTS,
+    artifactDir: timestampDir(),
+    ...preset,
+    ...defined,
+    extraInputs: { ...RUN_DEFAULTS.extraInputs, ...preset.extraInputs, ...defined.extraInputs },
+    concurrency:
+      defined.concurrency ??
+      preset.concurrency ??
+      (rateMode ? Number.POSITIVE_INFINITY : RUN_DEFAULTS.concurrency),
+  } as RunOptions;
+  validateRunOptions(o);
+  return o;
+}
+
+/** artifacts/<UTC timestamp>, the default result directory. */
+export function timestampDir(now = new Date()): string {
+  return `artifacts/${now
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z')}`;
 }
 
 /** The options as written to run_config.json: no secret, no credentials in the URL. */
 export function publicConfig(o: RunOptions): Record<string, unknown> {
   const { apiKey, ...rest } = o;
-  const out: Record<string, unknown> = {
+  return {
     ...rest,
+    url: redactUrl(o.url),
     apiKey: apiKey ? '(from environment, not recorded)' : undefined,
   };
-  if (o.url) {
-    const u = new URL(o.url);
-    u.username = '';
-    u.password = '';
-    out.url = u.toString().replace(/\/$/, '');
-  }
-  return out;
 }

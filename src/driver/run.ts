@@ -1,81 +1,107 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Agent } from 'undici';
 import { readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import { loopDelayStats } from '../metrics/client-health.js';
 import { MetricsCollector } from '../metrics/collector.js';
-import { FILES, RecordsWriter, writeRunArtifacts } from '../metrics/exporters.js';
+import { FILES, RecordsWriter } from '../metrics/exporters.js';
 import { requestMetrics } from '../metrics/per-request.js';
 import type { RequestRecord } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
-import { startMockThread, type ThreadedMock } from '../mock/worker.js';
-import { loadReportRun } from '../report/from-results.js';
-import { renderReport } from '../report/html.js';
-import { exists, writeFileAtomic } from '../util/atomic.js';
-import { nowNsNumber } from '../util/clock.js';
+import { type Clock, realClock } from '../util/clock.js';
 import { type InputError, UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
-import { intendedOffsets, validatePlan } from './arrivals.js';
-import { ConnectionWatch, sendChatRequest } from './client.js';
+import { intendedOffsets } from './arrivals.js';
+import { prepareArtifactDir } from './artifact-dir.js';
+import type { RecordIdentity } from './client.js';
 import { datasetInfo } from './dataset-info.js';
-import { EMBEDDED_MOCK, publicConfig, type RunOptions, validateRunOptions } from './options.js';
+import { describeWriteError, exitCode, type UnwrittenFile, writeArtifactsResilient } from './finish.js';
+import { publicConfig, type RunOptions, validateRunOptions } from './options.js';
+import { armGraceDeadline, InFlight, runProfiling, runWarmup } from './phases.js';
 import { preconnect } from './preconnect.js';
-import { buildBody, ImagePathCache } from './request.js';
-import { detachImages, type Session, SessionRowSource } from './row-source.js';
+import { ImagePathCache } from './request.js';
+import { detachImages, SessionRowSource } from './row-source.js';
+import { type RunProgress, RunState } from './run-state.js';
+import { concurrencySchedule } from './schedules/concurrency.js';
+import { rateSchedule } from './schedules/rate.js';
+import type { Schedule } from './schedules/schedule.js';
+import { createHttpSender, type Sender } from './sender.js';
 import { sessionInShard, shardDirName } from './shard.js';
 import { waitUntil } from './start-at.js';
+import { parseTarget, redactText, tlsConnectOptions } from './target.js';
 
-/** A run's live state for the progress line. */
-export interface RunProgress {
-  phase: 'warmup' | 'measure' | 'drain';
-  done: number;
-  failed: number;
-  inFlight: number;
-  total?: number;
-  elapsedS: number;
-  ttftP50Ms?: number;
-}
+export type { RunProgress } from './run-state.js';
 
 export interface RunHooks {
-  /** First abort: stop sending, give in-flight requests the grace period. */
+  /** First abort: stop sending, give in-flight requests the grace period. Abort with 'SIGTERM' or 'SIGINT' as the reason to name the signal. */
   stop?: AbortSignal;
   /** Cancel in-flight requests now (a second Ctrl-C). */
   cancel?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   /** Lines for the user (stderr in the CLI). */
   log?: (line: string) => void;
+  /** The engine's time (tests). */
+  clock?: Clock;
+  /** Replaces the HTTP sender (tests drive the engine without sockets). */
+  sender?: Sender;
+  /** Called after the last request, before the artifacts are written: what it returns joins run_config (e.g. the embedded mock's counters). */
+  annotate?: () => Promise<Record<string, unknown>>;
 }
 
 export interface RunOutcome {
   summary: Summary;
   artifactDir: string;
+  /** Files written. */
   files: string[];
+  /** Files that could not be written, with why: the summary is complete, the disk is not. */
+  unwritten: UnwrittenFile[];
   exitCode: number;
   interrupted: boolean;
+  /** The signal that stopped the run, if one did. */
+  signal?: 'SIGINT' | 'SIGTERM';
   /** Why the run ended early, if it did. */
   abortReason?: string;
 }
 
-/** Dispatches later than this after their planned time count as late sends (rate mode). */
-const LATE_NS = 1e6;
 const LOOP_RESOLUTION_MS = 10;
+/** Sends later than this after their planned time count as late (rate mode). */
+const LATE_NS = 1e6;
 /** Small files are checked whole before the first request, so that a bad line fails fast. */
 const PREVALIDATE_LIMIT = 512 * 1024 * 1024;
 
+function scheduleOf(o: RunOptions): Schedule {
+  if (o.requestRate === undefined) return concurrencySchedule(o.concurrency);
+  return rateSchedule(
+    intendedOffsets({ rate: o.requestRate, arrival: o.arrival, burstiness: o.burstiness, seed: o.seed }),
+    o.concurrency,
+  );
+}
+
+/** Send lag behind the plan, from the mmload_send_lag metric's exact statistics. */
+function sendLag(c: MetricsCollector): { p50: number; p99: number; max: number } | undefined {
+  const s = c.stats('mmload_send_lag');
+  return s ? { p50: s.p50, p99: s.p99, max: s.max } : undefined;
+}
+
+function signalOf(reason: unknown): 'SIGINT' | 'SIGTERM' | undefined {
+  return reason === 'SIGTERM' || reason === 'SIGINT' ? reason : undefined;
+}
+
+/**
+ * One load test against a URL: warm-up, profiling under a schedule, drain, then the summary and
+ * the artifacts. Never throws for what the server did (failures are in the summary and the exit
+ * code); throws a UserError for bad options or input found before the first request.
+ */
 export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunOutcome> {
   validateRunOptions(o);
-  if (o.requestRate !== undefined) {
-    validatePlan({ rate: o.requestRate, arrival: o.arrival, burstiness: o.burstiness, seed: o.seed });
-  }
   const log = hooks.log ?? (() => {});
+  const clock = hooks.clock ?? realClock;
+  const target = parseTarget(o.url);
   const dataset = await datasetInfo(o.dataset);
   const dir = o.shard ? join(o.artifactDir, shardDirName(o.shard)) : o.artifactDir;
-  if (await exists(join(dir, FILES.json))) {
-    throw new UserError(`${dir} already holds a result; choose another --artifact-dir`);
-  }
+  await prepareArtifactDir(dir);
   let skippedLines = 0;
   const onInvalid = o.skipInvalid
     ? (err: InputError) => {
@@ -89,272 +115,189 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     }
   }
 
-  let mock: ThreadedMock | undefined;
-  let url = o.url;
-  if (!url) {
-    mock = await startMockThread({ ...EMBEDDED_MOCK, ...o.mock, model: o.model, host: '127.0.0.1', port: 0 });
-    url = mock.url;
-    log(`no --url: replaying against the embedded mock at ${url}`);
-  }
-  const origin = new URL(url).origin;
-  const basePath = new URL(url).pathname.replace(/\/$/, '');
-  const path = `${basePath}${o.endpoint}`;
-  const agent = new Agent({
-    connections: o.requestRate === undefined ? o.concurrency : null,
-    keepAliveTimeout: 60_000,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
-  const connections = new ConnectionWatch(agent);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
-  const images = new ImagePathCache();
-  const bodySettings = {
-    model: o.model,
-    maxTokens: o.maxTokens,
-    useMaxCompletionTokens: o.useMaxCompletionTokens,
-    includeUsage: o.includeUsage,
-    extraInputs: o.extraInputs,
-  };
-
-  await mkdir(dir, { recursive: true });
-  // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
-  // (and for merging shards that ran on machines with unrelated monotonic clocks).
-  const monoToEpochNs = Date.now() * 1e6 - nowNsNumber();
-  const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
-  const collector = new MetricsCollector();
   const cancel = new AbortController();
   // Every request in flight listens on it.
   setMaxListeners(0, cancel.signal);
   hooks.cancel?.addEventListener('abort', () => cancel.abort(), { once: true });
+  const sender =
+    hooks.sender ??
+    createHttpSender({
+      target,
+      route: o.endpoint,
+      apiKey: o.apiKey,
+      body: {
+        model: o.model,
+        maxTokens: o.maxTokens,
+        useMaxCompletionTokens: o.useMaxCompletionTokens,
+        includeUsage: o.includeUsage,
+        extraInputs: o.extraInputs,
+      },
+      connections: Number.isFinite(o.concurrency) ? o.concurrency : undefined,
+      tls: target.tls ? await tlsConnectOptions(o) : undefined,
+      timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
+      cancel: cancel.signal,
+      images: new ImagePathCache(),
+    });
+
+  // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
+  // (and for merging shards that ran on machines with unrelated monotonic clocks).
+  const monoToEpochNs = Date.now() * 1e6 - clock.nowNs();
+  const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
+  let recordsError: unknown;
+  const collector = new MetricsCollector();
+  const state = new RunState();
+  const inFlight = new InFlight();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  const sendLagsMs: number[] = [];
-  let lateSends = 0;
-  let firstRequestMs: number | undefined;
-  let index = 0;
-  let done = 0;
-  let failed = 0;
-  let inFlight = 0;
-  let measuredSent = 0;
-  let stopping = false;
-  let abortReason: string | undefined;
-  let fatal: unknown;
   const startedAt = new Date();
-  const t0 = nowNsNumber();
-  let phase: RunProgress['phase'] = 'warmup';
+  const t0 = clock.nowNs();
+  let fatal: unknown;
+
   const onStop = () => {
-    if (!stopping) abortReason = 'stopped by the user (Ctrl-C)';
-    stopping = true;
+    const sig = signalOf(hooks.stop?.reason);
+    state.stop(sig ? `stopped by ${sig}` : 'stopped by the user');
   };
-  hooks.stop?.addEventListener('abort', onStop, { once: true });
+  if (hooks.stop?.aborted) onStop();
+  else hooks.stop?.addEventListener('abort', onStop, { once: true });
+  const disarmGrace = armGraceDeadline(state, o.graceS * 1000, clock, (n) => {
+    if (n > 0) log(`cancelling ${n} request(s) still in flight after the ${o.graceS} s grace period`);
+    cancel.abort();
+  });
   const progressTimer = setInterval(() => {
     hooks.onProgress?.({
-      phase,
-      done,
-      failed,
-      inFlight,
+      phase: state.phase,
+      done: state.done,
+      failed: state.failed,
+      inFlight: state.inFlight,
       total: o.requestCount ?? dataset.rows,
-      elapsedS: (nowNsNumber() - t0) / 1e9,
+      elapsedS: (clock.nowNs() - t0) / 1e9,
       ttftP50Ms: collector.histograms().valueAtPercentile('time_to_first_token', 50),
     });
   }, 250);
 
-  const send = async (
-    row: DatasetRow,
-    session: string,
-    turn: number,
-    warmup: boolean,
-    intendedNs?: number,
-  ) => {
-    const body = await buildBody(row, bodySettings, images);
-    const id = { index: index++, sessionId: session, turn, line: row.line, warmup, intendedNs };
-    inFlight++;
+  const send = (row: DatasetRow, id: Omit<RecordIdentity, 'index'>, correlationId: string) => {
+    const index = state.dispatched++;
+    state.inFlight++;
     // performance.now() counts from the process's start (its time origin).
-    firstRequestMs ??= performance.now();
-    const rec: RequestRecord = await sendChatRequest(agent, id, {
-      origin,
-      path,
-      headers: { ...headers, 'x-session-id': session },
-      body,
-      timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
-      signal: cancel.signal,
-      connections,
-    });
-    inFlight--;
-    if (intendedNs !== undefined) {
-      const lag = rec.startNs - intendedNs;
-      sendLagsMs.push(lag / 1e6);
-      if (lag > LATE_NS) lateSends++;
-    }
-    const m = requestMetrics(rec);
-    writer.write(rec, m);
-    collector.add(rec, m);
-    if (!warmup) {
-      if (rec.error) failed++;
-      else done++;
-    }
-    return rec;
+    state.firstRequestMs ??= performance.now();
+    return inFlight.track(
+      sender
+        .send({ id: { ...id, index }, row, correlationId })
+        .finally(() => {
+          state.inFlight--;
+        })
+        .then((rec: RequestRecord) => {
+          if (rec.resends) state.resends += rec.resends;
+          if (rec.intendedNs !== undefined && rec.startNs - rec.intendedNs > LATE_NS) state.lateSends++;
+          const m = requestMetrics(rec);
+          if (recordsError === undefined) {
+            try {
+              writer.write(rec, m);
+            } catch (err) {
+              recordsError = err;
+              log(
+                `cannot write ${FILES.records} (${describeWriteError(err)}); the run goes on, results are kept in memory`,
+              );
+            }
+          }
+          collector.add(rec, m);
+          if (!rec.warmup) {
+            if (rec.error) state.failed++;
+            else state.done++;
+          }
+          return rec;
+        }),
+    );
   };
 
   let source: SessionRowSource | undefined;
   let preconnected: number | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
   try {
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
-    if (o.preconnect) {
+    if (o.preconnect && !hooks.sender) {
       const n = Number.isFinite(o.concurrency) ? o.concurrency : Math.min(64, Math.ceil(o.requestRate ?? 1));
-      const r = await preconnect(agent, {
-        origin,
-        path: `${basePath}${o.endpoint.replace(/\/chat\/completions$/, '/models')}`,
-        headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {},
+      const r = await preconnect(sender.dispatcher, {
+        origin: target.origin,
+        path: `${target.basePath}${o.endpoint.replace(/\/(chat\/)?completions$/, '/models')}`,
+        headers: sender.baseHeaders,
         connections: n,
         timeoutMs: 10_000,
       });
       preconnected = r.opened;
-      if (r.failed > 0) log(`pre-connect: ${r.failed} of ${n} connection(s) failed: ${r.firstError}`);
+      if (r.failed > 0)
+        log(`pre-connect: ${r.failed} of ${n} connection(s) failed: ${redactText(r.firstError ?? '')}`);
     }
-    // Warm-up: the file's first rows, outside the statistics.
-    if (o.warmupRequests > 0) {
+    if (o.warmupRequests > 0 && !state.stopping) {
       const rows: DatasetRow[] = [];
       for await (const row of readDataset(o.dataset, { onInvalid })) {
         rows.push(detachImages(row));
         if (rows.length >= o.warmupRequests) break;
       }
-      let next = 0;
-      const worker = async () => {
-        while (next < rows.length && !stopping) {
-          const row = rows[next++]!;
-          await send(row, row.sessionId ?? `line-${row.line}`, 0, true);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(o.concurrency, rows.length) }, worker));
+      await runWarmup(rows, o.concurrency, state, (row) =>
+        send(
+          row,
+          { sessionId: row.sessionId ?? `line-${row.line}`, turn: 0, line: row.line, warmup: true },
+          randomUUID(),
+        ),
+      );
     }
-
-    if (o.startAtMs !== undefined && !stopping) {
-      const lateMs = await waitUntil(o.startAtMs, hooks.stop);
+    if (o.startAtMs !== undefined && !state.stopping) {
+      const lateMs = await waitUntil(o.startAtMs, state.stopSignal);
       if (lateMs > 1000) log(`--start-at: started ${(lateMs / 1000).toFixed(1)} s after the given time`);
     }
 
-    phase = 'measure';
     loop.enable();
-    const phaseStart = nowNsNumber();
-    const durationTimer =
-      o.durationS !== undefined
-        ? setTimeout(() => {
-            stopping = true;
-          }, o.durationS * 1000)
-        : undefined;
+    if (o.durationS !== undefined)
+      durationTimer = setTimeout(() => state.stop(`--duration ${o.durationS} s reached`), o.durationS * 1000);
     const keepSession = (_id: string, ordinal: number) =>
       (o.shard ? sessionInShard(ordinal, o.shard) : true) &&
       (o.sessions === undefined || ordinal < o.sessions);
     source = new SessionRowSource(o.dataset, { keepSession, onInvalid, budgetBytes: o.readAheadBytes });
-    const src = source;
-    const mayStart = () => {
-      if (stopping) return false;
-      if (o.requestCount !== undefined && measuredSent >= o.requestCount) {
-        stopping = true;
-        return false;
-      }
-      return true;
-    };
-
-    if (o.requestRate === undefined) {
-      // Concurrency mode: C sessions in flight; a session's next turn leaves when the last completed.
-      const worker = async () => {
-        while (!stopping) {
-          const s = await src.nextSession();
-          if (!s) return;
-          for (let turn = 0; ; turn++) {
-            if (!mayStart()) return;
-            const row = await src.nextRow(s);
-            if (!row) break;
-            if (!mayStart()) return;
-            measuredSent++;
-            await send(row, s.id, turn, false);
+    const correlation = new Map<string, string>();
+    await runProfiling(
+      scheduleOf(o),
+      {
+        source,
+        clock,
+        send: ({ row, session, turn, intendedNs }) => {
+          state.measuredSent++;
+          let cid = correlation.get(session.id);
+          if (!cid) {
+            cid = randomUUID();
+            correlation.set(session.id, cid);
           }
-        }
-      };
-      await Promise.all(Array.from({ length: o.concurrency }, worker));
-    } else {
-      // Rate mode: sends follow the plan fixed in advance; a send is late when no session is
-      // ready (all waiting for their previous turn) or the concurrency cap is reached.
-      const ready: Array<{ s: Session; turn: number }> = [];
-      const pending = new Set<Promise<unknown>>();
-      let wakeReady: (() => void) | undefined;
-      const plan = intendedOffsets({
-        rate: o.requestRate,
-        arrival: o.arrival,
-        burstiness: o.burstiness,
-        seed: o.seed,
-      });
-      let sourceDry = false;
-      for (const offset of plan) {
-        if (!mayStart()) break;
-        const intended = phaseStart + offset;
-        const waitMs = (intended - nowNsNumber()) / 1e6;
-        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-        let picked: { s: Session; turn: number; row: DatasetRow } | undefined;
-        while (!picked && !stopping) {
-          let cand = inFlight < o.concurrency ? ready.shift() : undefined;
-          if (!cand && !sourceDry && inFlight < o.concurrency) {
-            const s = await src.nextSession();
-            if (s) cand = { s, turn: 0 };
-            else sourceDry = true;
-          }
-          if (cand) {
-            const row = await src.nextRow(cand.s);
-            if (row) picked = { ...cand, row };
-            continue;
-          }
-          if (pending.size === 0) break;
-          await new Promise<void>((r) => {
-            wakeReady = r;
-          });
-        }
-        if (!picked || !mayStart()) break;
-        measuredSent++;
-        const { s, turn, row } = picked;
-        const p = send(row, s.id, turn, false, intended).then(() => {
-          ready.push({ s, turn: turn + 1 });
-          pending.delete(p);
-          const w = wakeReady;
-          wakeReady = undefined;
-          w?.();
-        });
-        pending.add(p);
-      }
-      await Promise.all(pending);
-    }
-    if (durationTimer) clearTimeout(durationTimer);
+          return send(row, { sessionId: session.id, turn, line: row.line, warmup: false, intendedNs }, cid);
+        },
+      },
+      state,
+      inFlight,
+      o.requestCount,
+    );
   } catch (err) {
     fatal = err;
-    stopping = true;
-    abortReason = err instanceof Error ? err.message : String(err);
+    state.stop(err instanceof Error ? err.message : String(err));
+    await inFlight.settled();
   }
-
-  // Drain: in-flight requests get the grace period after a stop, then are cancelled.
-  phase = 'drain';
-  if (inFlight > 0) {
-    const deadline = Date.now() + o.graceS * 1000;
-    while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (inFlight > 0) {
-      log(`cancelling ${inFlight} request(s) still in flight after the ${o.graceS} s grace period`);
-      cancel.abort();
-      while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
-    }
-  }
+  if (durationTimer) clearTimeout(durationTimer);
+  disarmGrace();
   clearInterval(progressTimer);
   hooks.stop?.removeEventListener('abort', onStop);
   loop.disable();
   await source?.close().catch(() => {});
-  await writer.close();
-  await agent.close().catch(() => {});
-  const mockStats = await mock?.close();
+  const unwritten: UnwrittenFile[] = [];
+  try {
+    await writer.close();
+  } catch (err) {
+    recordsError ??= err;
+  }
+  if (recordsError !== undefined)
+    unwritten.push({ path: join(dir, FILES.records), error: describeWriteError(recordsError) });
+  if (!hooks.sender) await sender.close();
 
-  const interrupted = hooks.stop?.aborted ?? false;
+  const signal = signalOf(hooks.stop?.reason) ?? (hooks.stop?.aborted ? 'SIGINT' : undefined);
   const config: Record<string, unknown> = {
     ...publicConfig(o),
-    url: o.url ?? `embedded mock (${url})`,
     dataset: {
       path: o.dataset,
       sha256: dataset.sha256,
@@ -363,14 +306,14 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     },
     mmloadVersion: VERSION,
     skippedInvalidLines: skippedLines,
+    ...(await hooks.annotate?.().catch((err: Error) => ({ annotateError: err.message }))),
   };
-  const sortedLags = sendLagsMs.sort((a, b) => a - b);
   const summary = collector.summarize({
     label: o.label ?? dir.split('/').filter(Boolean).pop() ?? 'run',
     toolVersion: VERSION,
     startTime: startedAt.toISOString(),
     endTime: new Date().toISOString(),
-    wasCancelled: interrupted || fatal !== undefined,
+    wasCancelled: signal !== undefined || fatal !== undefined,
     config,
     dataset: {
       path: o.dataset,
@@ -380,22 +323,15 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     },
     client: {
       eventLoopDelayMs: loopDelayStats(loop, LOOP_RESOLUTION_MS),
-      lateSends: o.requestRate !== undefined ? lateSends : undefined,
       preconnected,
-      timeToFirstRequestMs: firstRequestMs,
-      sendLagMs:
-        sortedLags.length > 0
-          ? {
-              p50: sortedLags[Math.floor(sortedLags.length * 0.5)]!,
-              p99: sortedLags[Math.min(sortedLags.length - 1, Math.floor(sortedLags.length * 0.99))]!,
-              max: sortedLags[sortedLags.length - 1]!,
-            }
-          : undefined,
+      resends: state.resends,
+      lateSends: o.requestRate !== undefined ? state.lateSends : undefined,
+      sendLagMs: sendLag(collector),
+      timeToFirstRequestMs: state.firstRequestMs,
       warnings: [],
     },
   });
-  if (mockStats) (summary.config as Record<string, unknown>).embeddedMock = mockStats;
-  const files = await writeRunArtifacts(dir, {
+  const written = await writeArtifactsResilient(dir, {
     summary,
     histograms: collector.histograms(),
     startEpochMs: (t0 + monoToEpochNs) / 1e6,
@@ -407,21 +343,19 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       fingerprint: dataset.fingerprint,
     },
   });
-  files.push(join(dir, FILES.records));
-  try {
-    const report = join(dir, 'report.html');
-    await writeFileAtomic(report, renderReport([await loadReportRun(dir)]));
-    files.push(report);
-  } catch (err) {
-    log(`could not write report.html: ${(err as Error).message}`);
-  }
+  unwritten.push(...written.failed);
+  const files = [...written.written];
+  if (recordsError === undefined) files.push(join(dir, FILES.records));
 
   if (fatal !== undefined && !(fatal instanceof UserError)) throw fatal;
-  const total = summary.requestCount + summary.errorCount;
-  const errorRate = total === 0 ? 0 : summary.errorCount / total;
-  let exitCode = 0;
-  if (fatal !== undefined) exitCode = (fatal as UserError).exitCode;
-  else if (interrupted) exitCode = 130;
-  else if (errorRate > o.maxErrorRate || total === 0) exitCode = 1;
-  return { summary, artifactDir: dir, files, exitCode, interrupted, abortReason };
+  return {
+    summary,
+    artifactDir: dir,
+    files,
+    unwritten,
+    exitCode: exitCode({ summary, maxErrorRate: o.maxErrorRate, signal, fatal, unwritten: unwritten.length }),
+    interrupted: signal !== undefined,
+    signal,
+    abortReason: state.stopReason,
+  };
 }

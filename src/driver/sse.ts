@@ -1,3 +1,5 @@
+import type { ServerTimings } from '../metrics/record.js';
+
 /**
  * An event's data as a "byte string": one char per byte of the UTF-8 stream (latin1). Splitting
  * and matching ASCII keys on it is exact (no UTF-8 sequence contains an ASCII byte), and V8's
@@ -97,6 +99,8 @@ export interface EventInfo {
   output: boolean;
   finish: boolean;
   usage?: Usage;
+  /** The server's own timings (llama.cpp sends them with the last chunk). */
+  timings?: ServerTimings;
   /** The server sent an error object in the stream. */
   error?: string;
   /** Not JSON. */
@@ -110,7 +114,7 @@ const QUOTE = 0x22;
  * stream). One regular expression scans for all of them in one pass, several times faster than a
  * search per key (bench/driver-sse.ts).
  */
-const SLOW_KEYS = /"(?:usage":\{|reasoning|tool_calls"|error"|finish_reason":")/;
+const SLOW_KEYS = /"(?:usage":\{|reasoning|tool_calls"|error"|finish_reason":"|timings":\{)/;
 
 function nonEmpty(v: unknown): boolean {
   if (typeof v === 'string') return v.length > 0;
@@ -170,6 +174,12 @@ interface ChunkJson {
     };
     finish_reason?: unknown;
   }>;
+  timings?: {
+    prompt_n?: unknown;
+    prompt_ms?: unknown;
+    predicted_n?: unknown;
+    predicted_ms?: unknown;
+  } | null;
   usage?: {
     completion_tokens?: unknown;
     prompt_tokens?: unknown;
@@ -204,6 +214,14 @@ export function classifyObject(obj: unknown): EventInfo {
       if (output) info.output = true;
     }
     if (typeof choice.finish_reason === 'string') info.finish = true;
+  }
+  if (c.timings && typeof c.timings === 'object') {
+    info.timings = {
+      promptN: num(c.timings.prompt_n),
+      promptMs: num(c.timings.prompt_ms),
+      predictedN: num(c.timings.predicted_n),
+      predictedMs: num(c.timings.predicted_ms),
+    };
   }
   if (c.usage) {
     info.usage = {

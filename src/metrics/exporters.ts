@@ -272,24 +272,33 @@ export interface RunArtifacts {
   datasetManifest?: Record<string, unknown>;
 }
 
+/** The summary artifacts of a run, by file name, each rendered only when it is written. */
+export function runArtifactFiles(a: RunArtifacts): Array<{ name: string; render: () => string }> {
+  const files: Array<{ name: string; render: () => string }> = [
+    { name: FILES.json, render: () => `${JSON.stringify(toAiperfJson(a.summary), null, 2)}\n` },
+    { name: FILES.csv, render: () => toAiperfCsv(a.summary) },
+  ];
+  const h = a.histograms;
+  if (h) {
+    files.push({
+      name: FILES.hlog,
+      render: () => h.toIntervalLog(a.startEpochMs ?? Date.now(), a.summary.durationSec ?? 0),
+    });
+  }
+  if (a.config) files.push({ name: FILES.config, render: () => `${JSON.stringify(a.config, null, 2)}\n` });
+  if (a.datasetManifest)
+    files.push({ name: FILES.dataset, render: () => `${JSON.stringify(a.datasetManifest, null, 2)}\n` });
+  return files;
+}
+
 /** Writes every summary artifact into `dir` atomically (records.jsonl is the RecordsWriter's). */
 export async function writeRunArtifacts(dir: string, a: RunArtifacts): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
-  const put = async (name: string, data: string) => {
-    const p = join(dir, name);
-    await writeFileAtomic(p, data);
+  for (const f of runArtifactFiles(a)) {
+    const p = join(dir, f.name);
+    await writeFileAtomic(p, f.render());
     written.push(p);
-  };
-  await put(FILES.json, `${JSON.stringify(toAiperfJson(a.summary), null, 2)}\n`);
-  await put(FILES.csv, toAiperfCsv(a.summary));
-  if (a.histograms) {
-    await put(
-      FILES.hlog,
-      a.histograms.toIntervalLog(a.startEpochMs ?? Date.now(), a.summary.durationSec ?? 0),
-    );
   }
-  if (a.config) await put(FILES.config, `${JSON.stringify(a.config, null, 2)}\n`);
-  if (a.datasetManifest) await put(FILES.dataset, `${JSON.stringify(a.datasetManifest, null, 2)}\n`);
   return written;
 }

@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'connection' // refused / reset / dropped before or during the response
   | 'truncated' // stream ended without [DONE] / finish_reason
   | 'malformed' // unparseable SSE event or JSON
+  | 'not_sse' // 2xx whose body is not an SSE stream (a JSON or HTML page instead)
   | 'empty' // 2xx with no content chunk at all
   | 'cancelled'; // stopped by Ctrl-C / end of run before completion
 
@@ -20,6 +21,14 @@ export interface RequestError {
   kind: ErrorKind;
   message: string;
   status?: number;
+}
+
+/** llama.cpp's per-request `timings` (milliseconds and token counts, as the server measured them). */
+export interface ServerTimings {
+  promptN?: number;
+  promptMs?: number;
+  predictedN?: number;
+  predictedMs?: number;
 }
 
 export interface RequestRecord {
@@ -67,6 +76,12 @@ export interface RequestRecord {
   reasoningTokens?: number;
   requestBytes: number;
   responseBytes?: number;
+  /** Sent again on a fresh connection after the server closed the reused one before any response byte. */
+  resends?: number;
+  /** X-Request-ID sent with the request (to find it in the server's logs). */
+  requestId?: string;
+  /** The server's own timings of this request, when its stream reports them (llama.cpp's `timings`). */
+  serverTimings?: ServerTimings;
   status?: number;
   error?: RequestError;
 }

@@ -46,6 +46,8 @@ export interface ClientHealth {
   /** Rate mode: dispatches later than planned. */
   lateSends?: number;
   sendLagMs?: { p50: number; p99: number; max: number };
+  /** Requests sent again on a fresh connection after the server closed a reused one before answering. */
+  resends?: number;
   /** Connections opened before the first timed request (--preconnect). */
   preconnected?: number;
   /** Milliseconds from process start to the first request handed to the client (warm-up included). */

@@ -11,3 +11,29 @@ export function nowNs(): bigint {
 export function nowNsNumber(): number {
   return Number(process.hrtime.bigint());
 }
+
+/**
+ * Time as the run engine sees it: the monotonic clock and a sleep. The engine's parts take one,
+ * so that tests can drive schedules and grace deadlines with a fake clock, without sockets or waits.
+ */
+export interface Clock {
+  nowNs(): number;
+  /** Resolves after `ms` (at once when `ms` <= 0), or early when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const realClock: Clock = {
+  nowNs: nowNsNumber,
+  sleep(ms, signal) {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  },
+};

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { type RunInput, resolveRunOptions } from '../driver/options.js';
+import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
+import type { MockOptions } from '../mock/types.js';
+import { startMockThread } from '../mock/worker.js';
+import { loadReportRun } from '../report/from-results.js';
+import { renderReport } from '../report/html.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+/**
+ * What surrounds the driver for a user's run: the embedded mock when no URL is given, and the
+ * HTML report once the results are written. The driver itself only drives a URL; `mmload run`,
+ * `demo` and `crosscheck` come through here.
+ */
+
+/** The embedded endpoint's latency model when `run` has no --url: visible, cache on. */
+export const EMBEDDED_MOCK: Partial<MockOptions> = {
+  ttftMs: 40,
+  itlMs: 4,
+  imageEncodeMs: 15,
+  prefillUsPerToken: 2,
+  cacheCapacity: 1024,
+};
+
+export type BenchmarkInput = Omit<RunInput, 'url'> & { url?: string };
+
+export interface BenchmarkSettings {
+  /** The embedded mock's settings over EMBEDDED_MOCK (only without a URL). */
+  mock?: Partial<MockOptions>;
+  /** Write report.html into the artifact dir (default true). */
+  report?: boolean;
+}
+
+/**
+ * Serves `fn` a URL: the given one, or an embedded mock started for it on a worker thread and
+ * stopped after it (its counters go to `onStats`).
+ */
+export async function withEndpoint<T>(
+  url: string | undefined,
+  mock: Partial<MockOptions>,
+  fn: (url: string, mockStats?: () => Promise<Record<string, unknown>>) => Promise<T>,
+  log?: (line: string) => void,
+): Promise<T> {
+  if (url) return fn(url);
+  const m = await startMockThread({ ...EMBEDDED_MOCK, ...mock, host: '127.0.0.1', port: 0 });
+  log?.(`no --url: replaying against the embedded mock at ${m.url}`);
+  try {
+    return await fn(m.url, async () => ({ ...(await m.stats()) }));
+  } finally {
+    await m.close();
+  }
+}
+
+/** Writes report.html for one result dir; returns its path, or undefined (and logs why) when it could not. */
+export async function writeRunReport(dir: string, log: (line: string) => void): Promise<string | undefined> {
+  const path = join(dir, 'report.html');
+  try {
+    await writeFileAtomic(path, renderReport([await loadReportRun(dir)]));
+    return path;
+  } catch (err) {
+    log(`could not write report.html: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** A run against a URL or the embedded mock, with its report. */
+export async function runBenchmark(
+  input: BenchmarkInput,
+  settings: BenchmarkSettings = {},
+  hooks: RunHooks = {},
+): Promise<RunOutcome> {
+  const log = hooks.log ?? (() => {});
+  // Bad options are refused before a mock is started for them.
+  resolveRunOptions({ ...input, url: input.url ?? 'http://127.0.0.1' });
+  return withEndpoint(
+    input.url,
+    { ...settings.mock, ...(input.model ? { model: input.model } : {}) },
+    async (url, mockStats) => {
+      const options = resolveRunOptions({ ...input, url });
+      const outcome = await runLoad(options, {
+        ...hooks,
+        annotate: mockStats ? async () => ({ embeddedMock: await mockStats() }) : hooks.annotate,
+      });
+      if (settings.report !== false && outcome.files.length > 0) {
+        const report = await writeRunReport(outcome.artifactDir, log);
+        if (report) outcome.files.push(report);
+      }
+      return outcome;
+    },
+    log,
+  );
+}
