@@ -4,7 +4,7 @@
 // Goals: |TTFT error| p99 <= 1 ms; ITL avg within 1%. Needs `npm run build`.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUN_DEFAULTS } from '../src/driver/options.js';
+import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import type { MockRecord } from '../src/mock/types.js';
@@ -29,19 +29,20 @@ const mock = await spawnMock([
   ...(process.env.JITTER_MS ? ['--jitter-ms', process.env.JITTER_MS] : []),
 ]);
 const out = join(dir, 'run');
-const r = await runLoad({
-  ...RUN_DEFAULTS,
-  dataset: ds,
-  url: mock.url,
-  model: 'm',
-  concurrency: C,
-  maxTokens: TOKENS,
-  extraInputs: { ignore_eos: true },
-  timeoutS: 30,
-  graceS: 1,
-  warmupRequests: WARMUP,
-  artifactDir: out,
-});
+const r = await runLoad(
+  resolveRunOptions({
+    dataset: ds,
+    url: mock.url,
+    model: 'm',
+    concurrency: C,
+    maxTokens: TOKENS,
+    extraInputs: { ignore_eos: true },
+    timeoutS: 30,
+    graceS: 1,
+    warmupRequests: WARMUP,
+    artifactDir: out,
+  }),
+);
 await mock.stop();
 const mine = (await readFile(join(out, 'records.jsonl'), 'utf8'))
   .trim()

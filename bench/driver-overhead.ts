@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { RUN_DEFAULTS } from '../src/driver/options.js';
+import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import { spawnMock } from './mock-child.js';
 import { textSessionsDataset } from './util.js';
@@ -51,18 +51,19 @@ let runNo = 0;
 async function mmload(): Promise<{ rps: number; wholeRps: number }> {
   const out = join(dir, `run-${runNo++}`);
   const t0 = performance.now();
-  const r = await runLoad({
-    ...RUN_DEFAULTS,
-    dataset: ds,
-    url: mock.url,
-    model: 'm',
-    concurrency: C,
-    maxTokens: 16,
-    extraInputs: { ignore_eos: true },
-    timeoutS: 30,
-    graceS: 1,
-    artifactDir: out,
-  });
+  const r = await runLoad(
+    resolveRunOptions({
+      dataset: ds,
+      url: mock.url,
+      model: 'm',
+      concurrency: C,
+      maxTokens: 16,
+      extraInputs: { ignore_eos: true },
+      timeoutS: 30,
+      graceS: 1,
+      artifactDir: out,
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
   if (r.summary.errorCount > 0 || r.summary.requestCount !== total)
     throw new Error(`bad run: ${JSON.stringify(r.summary.errorsByKind)} ${r.summary.requestCount}/${total}`);

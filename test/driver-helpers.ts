@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset, RECIPE_DEFAULTS } from '../src/dataset/generate.js';
-import { RUN_DEFAULTS, type RunOptions } from '../src/driver/options.js';
+import { type RunOptions, resolveRunOptions } from '../src/driver/options.js';
 
 /** A small sliding-window dataset in the recipe's layout (turn-interleaved), tiny images. */
 export async function smallDataset(
@@ -32,5 +32,11 @@ export function runOptions(
   artifactDir: string,
   over: Partial<RunOptions> & { url: string },
 ): RunOptions {
-  return { ...RUN_DEFAULTS, dataset, artifactDir, maxTokens: 8, extraInputs: { ignore_eos: true }, ...over };
+  return resolveRunOptions({
+    dataset,
+    artifactDir,
+    maxTokens: 8,
+    extraInputs: { ignore_eos: true },
+    ...over,
+  });
 }

@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concurrencySchedule } from '../src/driver/schedules/concurrency.js';
+import { fixedSchedule } from '../src/driver/schedules/fixed.js';
 import { rateSchedule } from '../src/driver/schedules/rate.js';
 import type { Schedule, ScheduleContext } from '../src/driver/schedules/schedule.js';
-import { FakeClock, FakeSender, FakeSource, settle } from './engine-fakes.js';
+import { FakeClock, FakeSender, FakeSource, row, settle } from './engine-fakes.js';
 
 function context(
   clock: FakeClock,
@@ -135,4 +136,68 @@ test('rate: a stop wakes the schedule while it sleeps until the next planned sen
   await p;
   assert.equal(done, true);
   assert.equal(sender.sent.length, 1, 'nothing sent after the stop');
+});
+
+test('fixed schedule: first turns at their timestamps from the auto-offset zero, later turns at theirs or after their delay', async () => {
+  const clock = new FakeClock();
+  const sender = new FakeSender(clock, 30);
+  // Two sessions: b starts at trace time 1000 (zero), a at 1100. a's turn 1 is stamped 1120
+  // (before its turn 0 completes at 1130: late); b's turn 1 has a 50 ms delay, b's turn 2 none.
+  const rows = (s: string) =>
+    s === 'a'
+      ? [row('a', 0, { timestampMs: 1100 }), row('a', 1, { timestampMs: 1120 })]
+      : [row('b', 0, { timestampMs: 1000 }), row('b', 1, { delayMs: 50 }), row('b', 2)];
+  await runToEnd(
+    fixedSchedule({
+      firstTimestampMs: new Map([
+        ['a', 1100],
+        ['b', 1000],
+      ]),
+      autoOffset: true,
+      maxInFlight: Number.POSITIVE_INFINITY,
+    }),
+    context(clock, sender, new FakeSource(['a', 'b'], rows)),
+    clock,
+  );
+  const at = (s: string) =>
+    sender.sent.filter((r) => r.session.id === s).map((r) => [ms(r.atNs), ms(r.intendedNs!)]);
+  // [sent, planned]
+  assert.deepEqual(at('b'), [
+    [0, 0],
+    [80, 80],
+    [110, 110],
+  ]);
+  assert.deepEqual(at('a'), [
+    [100, 100],
+    [130, 120],
+  ]);
+});
+
+test('fixed schedule: start and end offsets keep a window of the trace; zero is the start offset', async () => {
+  const clock = new FakeClock();
+  const sender = new FakeSender(clock, 5);
+  const rows = (s: string) => {
+    const t0 = { a: 0, b: 500, c: 900 }[s]!;
+    return [row(s, 0, { timestampMs: t0 }), row(s, 1, { timestampMs: t0 + 200 })];
+  };
+  await runToEnd(
+    fixedSchedule({
+      firstTimestampMs: new Map([
+        ['a', 0],
+        ['b', 500],
+        ['c', 900],
+      ]),
+      autoOffset: false,
+      startOffsetMs: 400,
+      endOffsetMs: 1000,
+      maxInFlight: Number.POSITIVE_INFINITY,
+    }),
+    context(clock, sender, new FakeSource(['a', 'b', 'c'], rows)),
+    clock,
+  );
+  // a starts before the window; c's second turn (1100) is after it.
+  assert.deepEqual(
+    sender.sent.map((r) => `${r.session.id}${r.turn}@${ms(r.atNs)}`),
+    ['b0@100', 'b1@300', 'c0@500'],
+  );
 });

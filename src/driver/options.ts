@@ -1,5 +1,6 @@
 import { UserError } from '../util/errors.js';
 import type { Arrival } from './arrivals.js';
+import { ENDPOINT_TYPES, type EndpointType, endpointOf } from './endpoints/endpoint.js';
 import { parseExtraInputs } from './request.js';
 import { parseShard, type Shard } from './shard.js';
 import { parseStartAt } from './start-at.js';
@@ -10,7 +11,9 @@ export interface RunOptions {
   dataset: string;
   /** Base URL of the server (the driver drives a URL; starting a mock is the caller's business). */
   url: string;
-  /** Path of the completions route. */
+  /** AIPerf's --endpoint-type: the request body and stream format. */
+  endpointType: EndpointType;
+  /** Path of the route (default: the endpoint type's, e.g. /v1/chat/completions). */
   endpoint: string;
   model: string;
   /** Bearer token (from the environment; never logged or written). */
@@ -19,6 +22,14 @@ export interface RunOptions {
   concurrency: number;
   /** Requests per second; undefined = concurrency mode (a session's next turn right after the last). */
   requestRate?: number;
+  /** Trace replay: rows leave at their `timestamp` / after their `delay` (AIPerf's --fixed-schedule). */
+  fixedSchedule: boolean;
+  /** Fixed schedule: the earliest first-turn timestamp is time zero. */
+  fixedScheduleAutoOffset: boolean;
+  /** Fixed schedule: time zero (ms of the trace); sessions starting earlier are skipped. */
+  fixedScheduleStartOffset?: number;
+  /** Fixed schedule: nothing stamped later than this (ms of the trace) is sent. */
+  fixedScheduleEndOffset?: number;
   arrival: Arrival;
   burstiness: number;
   seed: number;
@@ -115,12 +126,21 @@ export const RUN_OPTION_SPECS = [
     },
   }),
   spec({
+    key: 'endpointType',
+    flag: 'endpoint-type',
+    type: 'choice',
+    choices: ENDPOINT_TYPES,
+    group: 'Endpoint',
+    default: 'chat',
+    help: "AIPerf's endpoint types: chat (/v1/chat/completions, text and images) or completions (/v1/completions, text only)",
+  }),
+  spec({
     key: 'endpoint',
     flag: 'endpoint',
     type: 'string',
     group: 'Endpoint',
-    default: '/v1/chat/completions',
-    help: 'path of the chat completions route',
+    defaultText: "the endpoint type's route",
+    help: 'path of the route, when the server does not use the standard one',
     check: (v) => (v.startsWith('/') ? undefined : 'must start with /'),
   }),
   spec({
@@ -277,6 +297,40 @@ export const RUN_OPTION_SPECS = [
     check: positive,
   }),
   spec({
+    key: 'fixedSchedule',
+    flag: 'fixed-schedule',
+    type: 'boolean',
+    group: 'Load',
+    default: false,
+    help:
+      "trace replay: each session's first row leaves at its timestamp (ms), later rows at theirs or after their delay, " +
+      "each after the previous turn completed (AIPerf's --fixed-schedule)",
+  }),
+  spec({
+    key: 'fixedScheduleAutoOffset',
+    flag: 'fixed-schedule-auto-offset',
+    type: 'boolean',
+    group: 'Load',
+    default: false,
+    help: 'fixed schedule: the earliest timestamp is time zero (start at once)',
+  }),
+  spec({
+    key: 'fixedScheduleStartOffset',
+    flag: 'fixed-schedule-start-offset',
+    type: 'integer',
+    group: 'Load',
+    help: 'fixed schedule: time zero in ms of the trace; sessions that start earlier are skipped',
+    check: nonNegativeInt,
+  }),
+  spec({
+    key: 'fixedScheduleEndOffset',
+    flag: 'fixed-schedule-end-offset',
+    type: 'integer',
+    group: 'Load',
+    help: 'fixed schedule: rows stamped later than this (ms of the trace) are not sent',
+    check: nonNegativeInt,
+  }),
+  spec({
     key: 'seed',
     flag: 'seed',
     type: 'integer',
@@ -412,6 +466,25 @@ export function validateRunOptions(o: RunOptions): void {
     }
   }
   if (o.insecure && o.caCert) throw new UserError('--insecure and --ca-cert: choose one');
+  if (o.fixedSchedule && o.requestRate !== undefined)
+    throw new UserError('--fixed-schedule and --request-rate: the trace gives the send times; choose one');
+  if (
+    !o.fixedSchedule &&
+    (o.fixedScheduleAutoOffset ||
+      o.fixedScheduleStartOffset !== undefined ||
+      o.fixedScheduleEndOffset !== undefined)
+  )
+    throw new UserError('--fixed-schedule-* options need --fixed-schedule');
+  if (o.fixedScheduleAutoOffset && o.fixedScheduleStartOffset !== undefined)
+    throw new UserError(
+      '--fixed-schedule-auto-offset and --fixed-schedule-start-offset: choose one (as in AIPerf)',
+    );
+  if (
+    o.fixedScheduleStartOffset !== undefined &&
+    o.fixedScheduleEndOffset !== undefined &&
+    o.fixedScheduleStartOffset > o.fixedScheduleEndOffset
+  )
+    throw new UserError('--fixed-schedule-start-offset must be <= --fixed-schedule-end-offset');
 }
 
 /**
@@ -426,12 +499,14 @@ export function resolveRunOptions(input: RunInput): RunOptions {
   const defined = Object.fromEntries(
     Object.entries(given).filter(([, v]) => v !== undefined),
   ) as Partial<RunOptions>;
-  const rateMode = defined.requestRate !== undefined;
+  // Rate and trace modes have no cap on requests in flight unless one is given.
+  const rateMode = defined.requestRate !== undefined || defined.fixedSchedule === true;
   const o: RunOptions = {
     ...RUN_DEFAULTS,
     artifactDir: timestampDir(),
     ...preset,
     ...defined,
+    endpoint: defined.endpoint ?? endpointOf(defined.endpointType ?? RUN_DEFAULTS.endpointType).path,
     extraInputs: { ...RUN_DEFAULTS.extraInputs, ...preset.extraInputs, ...defined.extraInputs },
     concurrency:
       defined.concurrency ??

@@ -131,7 +131,20 @@ const IMAGE_CLOSE = P('"}}');
 const CLOSE_PARTS = P(']}],');
 const CLOSE_STRING = P('}],');
 
-/** Builds the body of one row. Pure but for reading local image paths (cached). */
+/**
+ * The body's fields after the prompt, in AIPerf's order: model, stream, usage, the token limit,
+ * then --extra-inputs and the row's own `extra` (the same for every endpoint).
+ */
+export function bodyTail(row: DatasetRow, s: BodySettings): Record<string, unknown> {
+  const tail: Record<string, unknown> = { model: s.model, stream: true };
+  if (s.includeUsage) tail.stream_options = { include_usage: true };
+  const limit = row.outputLength ?? s.maxTokens;
+  if (limit !== undefined) tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = limit;
+  Object.assign(tail, s.extraInputs, row.extra);
+  return tail;
+}
+
+/** Builds the chat completions body of one row. Pure but for reading local image paths (cached). */
 export async function buildBody(
   row: DatasetRow,
   s: BodySettings,
@@ -166,13 +179,7 @@ export async function buildBody(
     }
     parts.push(CLOSE_PARTS);
   }
-  const tail: Record<string, unknown> = { model: s.model, stream: true };
-  if (s.includeUsage) tail.stream_options = { include_usage: true };
-  if (s.maxTokens !== undefined)
-    tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = s.maxTokens;
-  if (row.outputLength !== undefined)
-    tail[s.useMaxCompletionTokens ? 'max_completion_tokens' : 'max_tokens'] = row.outputLength;
-  Object.assign(tail, s.extraInputs, row.extra);
+  const tail = bodyTail(row, s);
   // `{"model":...}` without its opening brace continues the object opened by "messages".
   parts.push(P(JSON.stringify(tail).slice(1)));
   for (const ref of row.images) {

@@ -11,12 +11,13 @@ import { requestMetrics } from '../metrics/per-request.js';
 import type { RequestRecord } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
 import { type Clock, realClock } from '../util/clock.js';
-import { type InputError, UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { intendedOffsets } from './arrivals.js';
 import { prepareArtifactDir } from './artifact-dir.js';
 import type { RecordIdentity } from './client.js';
 import { datasetInfo } from './dataset-info.js';
+import { endpointOf } from './endpoints/endpoint.js';
 import { describeWriteError, exitCode, type UnwrittenFile, writeArtifactsResilient } from './finish.js';
 import { publicConfig, type RunOptions, validateRunOptions } from './options.js';
 import { armGraceDeadline, InFlight, runProfiling, runWarmup } from './phases.js';
@@ -25,6 +26,7 @@ import { ImagePathCache } from './request.js';
 import { detachImages, SessionRowSource } from './row-source.js';
 import { type RunProgress, RunState } from './run-state.js';
 import { concurrencySchedule } from './schedules/concurrency.js';
+import { fixedSchedule } from './schedules/fixed.js';
 import { rateSchedule } from './schedules/rate.js';
 import type { Schedule } from './schedules/schedule.js';
 import { createHttpSender, type Sender } from './sender.js';
@@ -71,7 +73,39 @@ const LATE_NS = 1e6;
 /** Small files are checked whole before the first request, so that a bad line fails fast. */
 const PREVALIDATE_LIMIT = 512 * 1024 * 1024;
 
-function scheduleOf(o: RunOptions): Schedule {
+/** The first-turn timestamp of every session, for the fixed schedule (a row without one is an error). */
+async function firstTimestamps(
+  o: RunOptions,
+  onInvalid?: (err: InputError) => void,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const seen = new Set<string>();
+  for await (const row of readDataset(o.dataset, { onInvalid })) {
+    const id = row.sessionId ?? `line-${row.line}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (row.timestampMs === undefined)
+      throw new InputError(
+        row.file,
+        row.line,
+        'timestamp',
+        `--fixed-schedule: the first row of session ${id} has no timestamp (ms)`,
+      );
+    out.set(id, row.timestampMs);
+  }
+  return out;
+}
+
+async function scheduleOf(o: RunOptions, onInvalid?: (err: InputError) => void): Promise<Schedule> {
+  if (o.fixedSchedule) {
+    return fixedSchedule({
+      firstTimestampMs: await firstTimestamps(o, onInvalid),
+      autoOffset: o.fixedScheduleAutoOffset,
+      startOffsetMs: o.fixedScheduleStartOffset,
+      endOffsetMs: o.fixedScheduleEndOffset,
+      maxInFlight: o.concurrency,
+    });
+  }
   if (o.requestRate === undefined) return concurrencySchedule(o.concurrency);
   return rateSchedule(
     intendedOffsets({ rate: o.requestRate, arrival: o.arrival, burstiness: o.burstiness, seed: o.seed }),
@@ -123,6 +157,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     hooks.sender ??
     createHttpSender({
       target,
+      endpoint: endpointOf(o.endpointType),
       route: o.endpoint,
       apiKey: o.apiKey,
       body: {
@@ -255,8 +290,9 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       (o.sessions === undefined || ordinal < o.sessions);
     source = new SessionRowSource(o.dataset, { keepSession, onInvalid, budgetBytes: o.readAheadBytes });
     const correlation = new Map<string, string>();
+    const schedule = await scheduleOf(o, onInvalid);
     await runProfiling(
-      scheduleOf(o),
+      schedule,
       {
         source,
         clock,
@@ -325,7 +361,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       eventLoopDelayMs: loopDelayStats(loop, LOOP_RESOLUTION_MS),
       preconnected,
       resends: state.resends,
-      lateSends: o.requestRate !== undefined ? state.lateSends : undefined,
+      lateSends: o.requestRate !== undefined || o.fixedSchedule ? state.lateSends : undefined,
       sendLagMs: sendLag(collector),
       timeToFirstRequestMs: state.firstRequestMs,
       warnings: [],

@@ -4,7 +4,8 @@ import type { DatasetRow } from '../dataset/types.js';
 import type { RequestRecord } from '../metrics/record.js';
 import { VERSION } from '../version.js';
 import { ConnectionWatch, type RecordIdentity, sendChatRequest } from './client.js';
-import { type BodySettings, buildBody, ImagePathCache } from './request.js';
+import type { Endpoint } from './endpoints/endpoint.js';
+import { type BodySettings, ImagePathCache } from './request.js';
 import type { Target } from './target.js';
 
 /**
@@ -28,7 +29,9 @@ export function requestHeaders(
 
 export interface SenderSettings {
   target: Target;
-  /** Path of the completions route under the target's base path. */
+  /** Body format and stream classifier. */
+  endpoint: Endpoint;
+  /** Path of the route under the target's base path. */
   route: string;
   apiKey?: string;
   body: BodySettings;
@@ -86,7 +89,7 @@ export function createHttpSender(s: SenderSettings): Sender {
     dispatcher: agent,
     baseHeaders,
     async send(r) {
-      const body = await buildBody(r.row, s.body, images);
+      const body = await s.endpoint.buildBody(r.row, s.body, images);
       const requestId = randomUUID();
       const rec = await sendChatRequest(
         agent,
@@ -100,6 +103,7 @@ export function createHttpSender(s: SenderSettings): Sender {
           signal: s.cancel,
           connections,
           freshConnection,
+          classify: s.endpoint.classify,
         },
       );
       return rec;

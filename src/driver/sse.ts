@@ -108,6 +108,7 @@ export interface EventInfo {
 }
 
 const CONTENT_KEY = '"content":"';
+const TEXT_KEY = '"text":"';
 const QUOTE = 0x22;
 /**
  * Keys that need the JSON path: usage, reasoning, tool calls, errors, and a finish reason (once per
@@ -142,30 +143,40 @@ const NOTHING_EVENT: Readonly<EventInfo> = Object.freeze({
 });
 
 /**
- * Classifies one event. The common vLLM events (one `"content":"x"` token, or the opening
- * `"content":""` with the role, nothing else of note) are recognised from their bytes; anything
- * else is parsed as JSON, so the result is always exact. (Inside a JSON string every quote is
- * escaped, so `"content":"` can only be a real key.) The fast answers are shared frozen objects.
+ * A classifier of one endpoint's events: the common events (one token in `key`, or the opening
+ * empty one, nothing else of note) are recognised from their bytes; anything else is parsed as
+ * JSON, so the result is always exact. (Inside a JSON string every quote is escaped, so a key
+ * such as `"content":"` can only be a real key.) The fast answers are shared frozen objects.
  */
-export function classifyEvent(data: EventData): Readonly<EventInfo> {
-  if (data === '[DONE]') return DONE_EVENT;
-  const k = data.indexOf(CONTENT_KEY);
-  if (k !== -1 && !SLOW_KEYS.test(data)) {
-    if (data.charCodeAt(k + CONTENT_KEY.length) !== QUOTE) return TOKEN_EVENT;
-    // Empty content is no content chunk, unless another choice carries some.
-    if (data.indexOf(CONTENT_KEY, k + 1) === -1) return NOTHING_EVENT;
-  }
-  let obj: unknown;
-  try {
-    obj = JSON.parse(decodeEventData(data));
-  } catch {
-    return { done: false, content: false, output: false, finish: false, malformed: true };
-  }
-  return classifyObject(obj);
+function classifierFor(key: string): (data: EventData) => Readonly<EventInfo> {
+  return (data) => {
+    if (data === '[DONE]') return DONE_EVENT;
+    const k = data.indexOf(key);
+    if (k !== -1 && !SLOW_KEYS.test(data)) {
+      if (data.charCodeAt(k + key.length) !== QUOTE) return TOKEN_EVENT;
+      // Empty content is no content chunk, unless another choice carries some.
+      if (data.indexOf(key, k + 1) === -1) return NOTHING_EVENT;
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(decodeEventData(data));
+    } catch {
+      return { done: false, content: false, output: false, finish: false, malformed: true };
+    }
+    return classifyObject(obj);
+  };
 }
+
+/** Chat completions (`choices[].delta.content`): the common vLLM events from their bytes. */
+export const classifyEvent = classifierFor(CONTENT_KEY);
+
+/** Text completions (`choices[].text`). */
+export const classifyCompletionEvent = classifierFor(TEXT_KEY);
 
 interface ChunkJson {
   choices?: Array<{
+    /** Text completions. */
+    text?: unknown;
     delta?: {
       content?: unknown;
       reasoning_content?: unknown;
@@ -205,6 +216,10 @@ export function classifyObject(obj: unknown): EventInfo {
     return info;
   }
   for (const choice of c.choices ?? []) {
+    if (nonEmpty(choice.text)) {
+      info.content = true;
+      info.output = true;
+    }
     const d = choice.delta;
     if (d) {
       const output = nonEmpty(d.content);
