@@ -15,7 +15,7 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; onStart?: (pid: number) => void } = {},
+  opts: { env?: NodeJS.ProcessEnv; onStart?: (pid: number) => void; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [BIN, ...args], {
@@ -31,7 +31,15 @@ export function runCli(
       stderr += d;
     });
     opts.onStart?.(p.pid!);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt: performance.now() }));
+    // A hung child must fail its test, not outlive it.
+    const killer = setTimeout(() => {
+      stderr += `\n[test] killed after ${opts.timeoutMs ?? 120_000} ms\n`;
+      p.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    p.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, exitedAt: performance.now() });
+    });
   });
 }
 

@@ -34,8 +34,8 @@ export const IMAGE_ERROR =
 
 export interface FaultServer {
   url: string;
-  /** Requests received on the chat route, with their headers. */
-  requests: Array<{ headers: IncomingMessage['headers']; bytes: number }>;
+  /** Requests received on the chat route: headers, size, body, and when (performance.now(), ms) they arrived. */
+  requests: Array<{ headers: IncomingMessage['headers']; bytes: number; body: string; arrivedMs: number }>;
   /** TCP connections accepted. */
   connections: number;
   close(): Promise<void>;
@@ -93,9 +93,12 @@ export async function startFaultServer(o: FaultServerOptions): Promise<FaultServ
       req.socket.destroy();
       return;
     }
+    const arrivedMs = performance.now();
     let bytes = 0;
+    const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => {
       bytes += d.length;
+      if (bytes < 1 << 20) parts.push(d);
     });
     req.on('end', () => {
       if (req.method === 'GET') {
@@ -103,7 +106,12 @@ export async function startFaultServer(o: FaultServerOptions): Promise<FaultServ
         res.end('{"object":"list","data":[{"id":"fault-model","object":"model"}]}');
         return;
       }
-      state.requests.push({ headers: req.headers, bytes });
+      state.requests.push({
+        headers: req.headers,
+        bytes,
+        body: Buffer.concat(parts).toString('utf8'),
+        arrivedMs,
+      });
       switch (o.behaviour) {
         case 'stall':
           return;

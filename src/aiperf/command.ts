@@ -14,7 +14,10 @@ export interface AiperfSettings {
   endpoint?: string;
   /** A single_turn JSONL file. */
   datasetPath: string;
-  concurrency: number;
+  /** Sessions in flight (omitted with a fixed schedule unless given). */
+  concurrency?: number;
+  /** Trace replay (AIPerf --fixed-schedule and its offsets, ms). */
+  fixedSchedule?: { autoOffset: boolean; startOffsetMs?: number; endOffsetMs?: number };
   /**
    * Whole sessions to run (AIPerf --conversation-num). With single_turn it counts sessions, each
    * sent completely; without it AIPerf sends a request count (default 10) that cuts sessions.
@@ -82,8 +85,6 @@ export function buildAiperfCommand(s: AiperfSettings): AiperfCommand {
     'single_turn',
     '--input-file',
     s.datasetPath,
-    '--concurrency',
-    positiveInt('concurrency', s.concurrency),
     '--tokenizer',
     s.tokenizer,
     '--artifact-dir',
@@ -94,6 +95,15 @@ export function buildAiperfCommand(s: AiperfSettings): AiperfCommand {
     '--no-server-metrics',
     '--no-gpu-telemetry',
   ];
+  if (s.concurrency !== undefined) args.push('--concurrency', positiveInt('concurrency', s.concurrency));
+  if (s.fixedSchedule) {
+    args.push('--fixed-schedule');
+    if (s.fixedSchedule.autoOffset) args.push('--fixed-schedule-auto-offset');
+    if (s.fixedSchedule.startOffsetMs !== undefined)
+      args.push('--fixed-schedule-start-offset', String(s.fixedSchedule.startOffsetMs));
+    if (s.fixedSchedule.endOffsetMs !== undefined)
+      args.push('--fixed-schedule-end-offset', String(s.fixedSchedule.endOffsetMs));
+  }
   if (s.sessions !== undefined) args.push('--conversation-num', positiveInt('sessions', s.sessions));
   if (s.requestCount !== undefined) args.push('--request-count', positiveInt('requestCount', s.requestCount));
   if (s.warmup !== undefined && s.warmup > 0)

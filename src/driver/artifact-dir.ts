@@ -1,8 +1,9 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILES } from '../metrics/exporters.js';
 import { exists } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { makeDir } from '../util/make-dir.js';
 import { describeWriteError } from './finish.js';
 
 /**
@@ -14,7 +15,7 @@ export async function prepareArtifactDir(dir: string): Promise<void> {
   const st = await stat(dir).catch(() => undefined);
   if (st && !st.isDirectory()) throw new UserError(`--artifact-dir ${dir}: is a file, not a directory`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
   } catch (err) {
     throw new UserError(`--artifact-dir ${dir}: cannot create it (${describeWriteError(err)})`);
   }

@@ -58,6 +58,7 @@ export function describeWriteError(err: unknown): string {
     EROFS: 'read-only file system',
     ENOTDIR: 'a part of the path is a file',
     EISDIR: 'is a directory',
+    ENOENT: 'no such file or directory',
   };
   return (e?.code && why[e.code]) ?? e?.message ?? String(err);
 }

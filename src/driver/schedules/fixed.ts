@@ -38,7 +38,9 @@ export function fixedSchedule(o: FixedScheduleOptions): Schedule {
       sessions.sort((a, b) => a.firstMs - b.firstMs);
       if (sessions.length === 0) return;
       const zeroMs = o.autoOffset ? sessions[0]!.firstMs : (o.startOffsetMs ?? 0);
-      const planned = (ms: number) => ctx.startNs + (ms - zeroMs) * 1e6;
+      // Time zero is now, once the sessions are known: reading the file must not eat into the trace.
+      const startNs = ctx.clock.nowNs();
+      const planned = (ms: number) => startNs + (ms - zeroMs) * 1e6;
       const sleepUntil = (ns: number) => ctx.clock.sleep((ns - ctx.clock.nowNs()) / 1e6, ctx.stopped);
 
       let mine = 0;
