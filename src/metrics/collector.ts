@@ -1,6 +1,13 @@
+import type { Histogram } from 'hdr-histogram-js';
+import {
+  type MetricTag,
+  RECORD_METRICS,
+  type RecordEntry,
+  type RunTotals,
+  SCALAR_METRICS,
+} from './catalogue.js';
 import { clientWarnings } from './client-health.js';
-import { HistogramSet } from './histograms.js';
-import { METRICS, MMLOAD_METRICS } from './metric-defs.js';
+import { HistogramSet, recordScaled } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import { computeStats, type Stats } from './statistics.js';
@@ -37,13 +44,35 @@ class Values {
 
 const NS_PER_SEC = 1e9;
 
+/** The per-request metrics whose statistics the summary holds. */
+const SUMMARIZED = RECORD_METRICS.filter((d) => d.inSummary !== false);
+/**
+ * What add() takes from a request, by outcome. Single values come before lists, so that each
+ * histogram is created (and later written to histograms.hlog) in the order it always was.
+ */
+const byScope = (keep: (d: RecordEntry) => boolean) => {
+  const defs = SUMMARIZED.filter(keep);
+  return [...defs.filter((d) => d.value), ...defs.filter((d) => d.values)];
+};
+const OK_DEFS = byScope((d) => (d.scope ?? 'ok') !== 'failed');
+const FAILED_DEFS = byScope((d) => d.scope === 'failed' || d.scope === 'all');
+
+/** One metric's storage: every value (exact statistics) and, for HDR metrics, its histogram. */
+interface Slot {
+  def: RecordEntry;
+  values: Values;
+  hist?: Histogram;
+}
+
 /**
  * Turns RequestRecords into exact statistics (every value kept, for computeStats) and HDR
  * histograms (for mergeable logs and plots). Warm-up records are ignored; failed requests are
  * counted by kind and kept out of latency statistics, as AIPerf does.
  */
 export class MetricsCollector {
-  private readonly values = new Map<string, Values>();
+  private readonly slots = new Map<MetricTag, Slot>();
+  private readonly okSlots: Slot[];
+  private readonly failedSlots: Slot[];
   private readonly hist = new HistogramSet();
   private readonly errorsByKind: Record<string, number> = {};
   private readonly errorDetails = new Map<string, ErrorDetailsCount>();
@@ -54,21 +83,42 @@ export class MetricsCollector {
   private lastEndNs = Number.NEGATIVE_INFINITY;
   private totalOutputTokens = 0;
   private totalInputTokens = 0;
+  private inputCounted = 0;
   private totalReasoningTokens = 0;
   private anyReasoning = false;
   private readonly tokenSources = new Set<'usage' | 'chunks'>();
   /** Completion events, kept to build the per-second timeline once the first start is final. */
   private readonly completions: { endNs: number; tokens: number; error: boolean }[] = [];
 
-  private push(tag: string, v: number | undefined, hdr = true): void {
+  constructor() {
+    const slot = (def: RecordEntry): Slot => {
+      let sl = this.slots.get(def.tag);
+      if (!sl) {
+        sl = { def, values: new Values() };
+        this.slots.set(def.tag, sl);
+      }
+      return sl;
+    };
+    this.okSlots = OK_DEFS.map(slot);
+    this.failedSlots = FAILED_DEFS.map(slot);
+  }
+
+  private push(sl: Slot, v: number | undefined): void {
     if (v === undefined || !Number.isFinite(v)) return;
-    let vals = this.values.get(tag);
-    if (!vals) {
-      vals = new Values();
-      this.values.set(tag, vals);
+    sl.values.push(v);
+    const unit = sl.def.hdr;
+    if (!unit) return;
+    // Created on first use, so that histograms.hlog lists only the metrics the run had.
+    sl.hist ??= this.hist.get(sl.def.tag);
+    recordScaled(sl.hist, unit, v);
+  }
+
+  private take(slots: Slot[], m: RequestMetrics): void {
+    for (const sl of slots) {
+      const d = sl.def;
+      if (d.value) this.push(sl, d.value(m));
+      else if (d.values) for (const v of d.values(m)) this.push(sl, v);
     }
-    vals.push(v);
-    if (hdr) this.hist.record(tag, v);
   }
 
   /** `m`: the record's metrics when the caller already computed them. */
@@ -87,6 +137,7 @@ export class MetricsCollector {
       if (d) d.count++;
       else this.errorDetails.set(key, { code, type: kind, message: rec.error?.message ?? kind, count: 1 });
       this.completions.push({ endNs: rec.endNs, tokens: 0, error: true });
+      if (this.failedSlots.length > 0) this.take(this.failedSlots, m);
       return;
     }
     this.valid++;
@@ -94,23 +145,12 @@ export class MetricsCollector {
     // AIPerf's max_response_timestamp is start + request_latency: the last content chunk.
     const lastNs = rec.lastChunkNs ?? rec.chunkNs[rec.chunkNs.length - 1] ?? rec.endNs;
     if (lastNs > this.lastEndNs) this.lastEndNs = lastNs;
-    this.push('time_to_first_token', m.ttftMs);
-    this.push('time_to_second_token', m.ttstMs);
-    this.push('inter_token_latency', m.itlMs);
-    this.push('request_latency', m.requestLatencyMs);
-    this.push('output_sequence_length', m.outputTokens);
-    this.push('input_sequence_length', m.inputTokens, false);
-    this.push('output_token_throughput_per_user', m.tokensPerSecPerUser, false);
-    this.push('mmload_upload_time', m.uploadMs);
-    this.push('mmload_time_to_headers', m.headersMs, false);
-    this.push('time_to_first_output_token', m.ttfotMs, false);
-    this.push('mmload_corrected_request_latency', m.correctedLatencyMs);
-    this.push('mmload_corrected_time_to_first_token', m.correctedTtftMs);
-    this.push('mmload_send_lag', m.sendLagMs, false);
-    this.push('mmload_client_queue', m.clientQueueMs, false);
-    for (const gap of m.interChunkMs) this.push('inter_chunk_latency', gap);
+    this.take(this.okSlots, m);
     if (m.outputTokens !== undefined) this.totalOutputTokens += m.outputTokens;
-    if (m.inputTokens !== undefined) this.totalInputTokens += m.inputTokens;
+    if (m.inputTokens !== undefined) {
+      this.totalInputTokens += m.inputTokens;
+      this.inputCounted++;
+    }
     if (rec.reasoningTokens !== undefined) {
       this.anyReasoning = true;
       this.totalReasoningTokens += rec.reasoningTokens;
@@ -131,8 +171,8 @@ export class MetricsCollector {
   }
 
   /** Exact statistics of one per-request metric (display units), or undefined without values. */
-  stats(tag: string): Stats | undefined {
-    const v = this.values.get(tag);
+  stats(tag: MetricTag): Stats | undefined {
+    const v = this.slots.get(tag)?.values;
     return v && v.length > 0 ? computeStats(v.view()) : undefined;
   }
 
@@ -160,34 +200,25 @@ export class MetricsCollector {
 
   summarize(meta: RunMeta): Summary {
     const metrics: Record<string, MetricSummary> = {};
-    const allDefs = { ...METRICS, ...MMLOAD_METRICS } as Record<string, { unit: string; kind: string }>;
-    for (const [tag, d] of Object.entries(allDefs)) {
-      if (d.kind !== 'record') continue;
-      const s = this.stats(tag);
-      if (s) metrics[tag] = { unit: d.unit, ...s };
+    for (const d of SUMMARIZED) {
+      const st = this.stats(d.tag);
+      if (st) metrics[d.tag] = { unit: d.unit, ...st };
     }
     const duration = this.durationSec();
-    if (duration !== undefined) {
-      metrics.benchmark_duration = { unit: 'sec', avg: duration };
-      metrics.request_throughput = { unit: 'requests/sec', avg: this.valid / duration };
-      if (this.tokenSources.size > 0) {
-        metrics.output_token_throughput = { unit: 'tokens/sec', avg: this.totalOutputTokens / duration };
-      }
-    }
-    metrics.request_count = { unit: 'requests', avg: this.valid };
-    if (this.errors > 0) metrics.error_request_count = { unit: 'requests', avg: this.errors };
-    if (this.tokenSources.size > 0) {
-      // AIPerf: OSL = output + reasoning tokens; total_output_tokens counts output tokens only.
-      metrics.total_osl = { unit: 'tokens', avg: this.totalOutputTokens };
-      metrics.total_output_tokens = {
-        unit: 'tokens',
-        avg: this.totalOutputTokens - this.totalReasoningTokens,
-      };
-      if (this.anyReasoning)
-        metrics.total_reasoning_tokens = { unit: 'tokens', avg: this.totalReasoningTokens };
-    }
-    if (this.values.get('input_sequence_length')?.length) {
-      metrics.total_isl = { unit: 'tokens', avg: this.totalInputTokens };
+    const totals: RunTotals = {
+      valid: this.valid,
+      errors: this.errors,
+      durationSec: duration,
+      hasTokenCounts: this.tokenSources.size > 0,
+      totalOutputTokens: this.totalOutputTokens,
+      totalReasoningTokens: this.totalReasoningTokens,
+      anyReasoning: this.anyReasoning,
+      inputCounted: this.inputCounted,
+      totalInputTokens: this.totalInputTokens,
+    };
+    for (const d of SCALAR_METRICS) {
+      const v = d.total(totals);
+      if (v !== undefined) metrics[d.tag] = { unit: d.unit, avg: v };
     }
     const sources = [...this.tokenSources];
     const summary: Summary = {

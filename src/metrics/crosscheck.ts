@@ -1,3 +1,4 @@
+import type { MetricTag } from './catalogue.js';
 import type { Stats } from './statistics.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
@@ -7,7 +8,7 @@ import { type StatName, type Summary, stat } from './summary.js';
  */
 export interface CrosscheckCheck {
   title: string;
-  tag: string;
+  tag: MetricTag;
   stat: StatName;
   /** A value derived from several metrics instead of tag/stat. */
   derive?: (s: Summary) => number | undefined;
@@ -80,7 +81,7 @@ export const CROSSCHECK_CHECKS: CrosscheckCheck[] = [
   { title: 'RPS as reported', tag: 'request_throughput', stat: 'avg', rule: 'relative', info: true },
 ];
 
-function perSecond(s: Summary, tag: string): number | undefined {
+function perSecond(s: Summary, tag: MetricTag): number | undefined {
   const n = stat(s, tag, 'avg');
   const d = stat(s, 'benchmark_duration', 'avg');
   return n === undefined || d === undefined || d <= 0 ? undefined : n / d;

@@ -6,7 +6,7 @@ import { FILES } from '../metrics/exporters.js';
 import { readResult } from '../metrics/readers.js';
 import { percentileOfSorted } from '../metrics/statistics.js';
 import { type Summary, stat } from '../metrics/summary.js';
-import type { CurveMetric, CurvePoint, ReportRun, TimelinePoint } from './model.js';
+import { type CurveMetric, type CurvePoint, HEADLINE, type ReportRun, type TimelinePoint } from './model.js';
 
 /** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
 const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.99];
@@ -116,20 +116,13 @@ export async function loadReportRun(spec: string): Promise<ReportRun> {
   const run: ReportRun = {
     label: summary.label,
     source: summary.source,
-    headline: {
-      rps: stat(summary, 'request_throughput', 'avg'),
-      itlAvgMs: stat(summary, 'inter_token_latency', 'avg'),
-      ttftAvgMs: stat(summary, 'time_to_first_token', 'avg'),
-      ttftP50Ms: stat(summary, 'time_to_first_token', 'p50'),
-      ttftP90Ms: stat(summary, 'time_to_first_token', 'p90'),
-      ttftP99Ms: stat(summary, 'time_to_first_token', 'p99'),
-      outputTokensPerS: stat(summary, 'output_token_throughput', 'avg'),
-      requests: summary.requestCount,
-    },
+    headline: {},
     curves: {},
     errors: { ...(summary.errorsByKind as Record<string, number>) },
     notes: [...(summary.client?.warnings ?? [])],
   };
+  for (const h of HEADLINE) run.headline[h.key] = stat(summary, h.tag, h.stat);
+  run.headline.requests = summary.requestCount;
   if (summary.timeline) {
     run.timeline = summary.timeline.map((s) => ({
       t: s.second,

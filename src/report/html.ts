@@ -1,6 +1,7 @@
+import { metricDef } from '../metrics/catalogue.js';
 import { deltaPct, formatDelta } from '../metrics/compare.js';
 import { VERSION } from '../version.js';
-import type { CurveMetric, ReportRun, TimelinePoint } from './model.js';
+import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
@@ -16,17 +17,7 @@ const CURVES: Array<{ metric: CurveMetric; title: string }> = [
   { metric: 'request_latency', title: 'Request latency' },
 ];
 
-type HeadlineKey = keyof ReportRun['headline'];
-const HEADLINE: Array<{ key: HeadlineKey; label: string; unit: string; higherIsBetter: boolean }> = [
-  { key: 'rps', label: 'RPS', unit: 'req/s', higherIsBetter: true },
-  { key: 'itlAvgMs', label: 'ITL avg', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftAvgMs', label: 'TTFT avg', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP50Ms', label: 'TTFT p50', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP90Ms', label: 'TTFT p90', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP99Ms', label: 'TTFT p99', unit: 'ms', higherIsBetter: false },
-  { key: 'outputTokensPerS', label: 'Output tokens/s', unit: 'tok/s', higherIsBetter: true },
-  { key: 'requests', label: 'Requests', unit: '', higherIsBetter: true },
-];
+const largerIsBetter = (h: (typeof HEADLINE)[number]) => metricDef(h.tag)?.largerIsBetter ?? false;
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
@@ -50,7 +41,7 @@ function summaryTable(runs: ReportRun[], base: ReportRun): string {
       const v = r.headline[h.key];
       if (v === undefined) return '<td>n/a</td>';
       const pct = r === base ? undefined : deltaPct(v, base.headline[h.key]);
-      const cls = pct === undefined || pct === 0 ? '' : pct > 0 === h.higherIsBetter ? 'better' : 'worse';
+      const cls = pct === undefined || pct === 0 ? '' : pct > 0 === largerIsBetter(h) ? 'better' : 'worse';
       const delta = pct === undefined ? '' : ` <span class="${cls}">${formatDelta(pct)}</span>`;
       return `<td>${formatNumber(v)}${delta}</td>`;
     }).join('');
