@@ -220,12 +220,17 @@ export const CATALOGUE = {
     hdr: 'us',
     tableRow: 10,
   },
+  /**
+   * Rate mode: dispatch - planned send time. Over failed requests too: it is the sender's delay,
+   * whatever the server answered; ClientHealth.sendLagMs and lateSends are its statistics.
+   */
   mmload_send_lag: {
     header: 'Send Lag behind Plan',
     shortHeader: 'Send Lag',
     unit: 'ms',
     kind: 'record',
     value: (m) => m.sendLagMs,
+    scope: 'all',
   },
   mmload_client_queue: {
     header: 'Client Queue before the Write (not in latencies)',

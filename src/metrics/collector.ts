@@ -6,7 +6,7 @@ import {
   type RunTotals,
   SCALAR_METRICS,
 } from './catalogue.js';
-import { clientWarnings } from './client-health.js';
+import { clientWarnings, LATE_SEND_MS } from './client-health.js';
 import { HistogramSet, recordScaled } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
@@ -22,6 +22,11 @@ export interface RunMeta {
   wasCancelled?: boolean;
   config?: Record<string, unknown>;
   dataset?: Summary['dataset'];
+  /**
+   * What the driver measured of itself. sendLagMs and lateSends need not be given: when requests
+   * carried a planned send time, the collector derives both from mmload_send_lag and its figures
+   * replace the caller's.
+   */
   client?: ClientHealth;
 }
 
@@ -198,6 +203,20 @@ export class MetricsCollector {
     return out;
   }
 
+  /**
+   * Send lag p50/p99/max (the same statistics as every metric) and the count of sends later than
+   * LATE_SEND_MS, over every measured request that had a planned send time, failed ones included.
+   */
+  private sendHealth(): Pick<ClientHealth, 'sendLagMs' | 'lateSends'> | undefined {
+    const lags = this.slots.get('mmload_send_lag')?.values;
+    if (!lags || lags.length === 0) return undefined;
+    const view = lags.view();
+    const st = computeStats(view);
+    let late = 0;
+    for (let i = 0; i < view.length; i++) if ((view[i] as number) > LATE_SEND_MS) late++;
+    return { lateSends: late, sendLagMs: { p50: st.p50, p99: st.p99, max: st.max } };
+  }
+
   summarize(meta: RunMeta): Summary {
     const metrics: Record<string, MetricSummary> = {};
     for (const d of SUMMARIZED) {
@@ -240,8 +259,10 @@ export class MetricsCollector {
     if (meta.wasCancelled !== undefined) summary.wasCancelled = meta.wasCancelled;
     if (meta.config) summary.config = meta.config;
     if (meta.dataset) summary.dataset = meta.dataset;
-    if (meta.client) {
-      summary.client = { ...meta.client };
+    const sends = this.sendHealth();
+    if (meta.client || sends) {
+      const { warnings = [], ...given } = meta.client ?? {};
+      summary.client = { ...given, ...sends, warnings };
       const extra = clientWarnings(summary).filter((w) => !summary.client!.warnings.includes(w));
       summary.client.warnings = [...summary.client.warnings, ...extra];
     }
