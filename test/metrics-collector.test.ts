@@ -228,7 +228,8 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
 
     const back = await readResult(dir);
     assert.equal(back.source, 'mmload');
-    assert.equal(back.label, dir.split('/').pop());
+    // The run's own label (issue 11: --label names the result), not the directory's name.
+    assert.equal(back.label, 'run');
     assert.equal(back.requestCount, 3);
     assert.equal(back.errorCount, 2);
     assert.deepEqual(back.errorsByKind, { http: 1, timeout: 1 });
