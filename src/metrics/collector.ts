@@ -72,7 +72,7 @@ interface Slot {
 /**
  * Turns RequestRecords into exact statistics (every value kept, for computeStats) and HDR
  * histograms (for mergeable logs and plots). Warm-up records are ignored; failed requests are
- * counted by kind and kept out of latency statistics, as AIPerf does.
+ * counted by kind and by distinct message, and kept out of latency statistics, as AIPerf does.
  */
 export class MetricsCollector {
   private readonly slots = new Map<MetricTag, Slot>();
@@ -137,10 +137,12 @@ export class MetricsCollector {
       const kind = m.errorKind ?? 'unknown';
       this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
       const code = rec.error?.status ?? (kind === 'http' ? rec.status : undefined) ?? null;
-      const key = `${kind}|${code}`;
+      const message = rec.error?.message ?? kind;
+      // AIPerf's ErrorTracker: one entry per distinct (code, type, exact message), first seen first.
+      const key = `${code}\u0000${kind}\u0000${message}`;
       const d = this.errorDetails.get(key);
       if (d) d.count++;
-      else this.errorDetails.set(key, { code, type: kind, message: rec.error?.message ?? kind, count: 1 });
+      else this.errorDetails.set(key, { code, type: kind, message, count: 1 });
       this.completions.push({ endNs: rec.endNs, tokens: 0, error: true });
       if (this.failedSlots.length > 0) this.take(this.failedSlots, m);
       return;

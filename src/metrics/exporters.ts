@@ -87,8 +87,12 @@ export function toAiperfJson(s: Summary): Record<string, unknown> {
       message: type,
       count: count ?? 0,
     }));
+  // AIPerf dumps with exclude_none: an error without a status code has no `code` key at all.
   out.error_summary = details.map((d) => ({
-    error_details: { code: d.code, type: d.type, message: d.message },
+    error_details:
+      d.code === null
+        ? { type: d.type, message: d.message }
+        : { code: d.code, type: d.type, message: d.message },
     count: d.count,
   }));
   if (s.startTime) out.start_time = s.startTime;

@@ -67,7 +67,10 @@ export interface Summary {
   requestCount: number;
   errorCount: number;
   errorsByKind: Partial<Record<ErrorKind | string, number>>;
-  /** AIPerf's error_summary: distinct (code, type) with the first message seen and a count. */
+  /**
+   * AIPerf's error_summary: one entry per distinct (code, type, exact message) with its count, in
+   * the order first seen (AIPerf's ErrorTracker groups by ErrorDetails' code, type and message).
+   */
   errorDetails?: ErrorDetailsCount[];
   durationSec?: number;
   /** Where output token counts came from. */

@@ -1,7 +1,11 @@
 import { type MetricTag, TABLE_ROWS } from './catalogue.js';
+import { formatErrors } from './errors.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
 const COLS: StatName[] = ['avg', 'min', 'max', 'p50', 'p90', 'p99', 'std'];
+/** Distinct error messages listed under the table; the rest are counted in one line. */
+export const TABLE_ERROR_MESSAGES = 5;
+const LABEL_WIDTH = 25;
 
 function num(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -41,6 +45,9 @@ export function formatRunTable(s: Summary): string {
   lines.push(
     `Requests:                ${s.requestCount} ok, ${s.errorCount} failed${kinds ? ` (${kinds})` : ''}`,
   );
+  formatErrors(s.errorDetails, TABLE_ERROR_MESSAGES).forEach((l, i) => {
+    lines.push(`${(i === 0 ? 'Errors:' : '').padEnd(LABEL_WIDTH)}${l}`);
+  });
   for (const w of s.client?.warnings ?? []) lines.push(`Warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }

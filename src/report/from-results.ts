@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat as statFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { topErrors } from '../metrics/errors.js';
 import { FILES } from '../metrics/exporters.js';
 import { readResult } from '../metrics/readers.js';
 import { percentileOfSorted } from '../metrics/statistics.js';
@@ -13,6 +14,8 @@ const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9
 const CURVE_METRICS: CurveMetric[] = ['time_to_first_token', 'inter_token_latency', 'request_latency'];
 /** Per-request files: mmload's records and AIPerf's, which share AIPerf's {metadata, metrics} layout. */
 const RECORD_FILES = [FILES.records, 'profile_export.jsonl'];
+/** Distinct error messages the report lists per result. */
+export const REPORT_ERROR_MESSAGES = 20;
 
 interface RecordValues {
   values: Record<CurveMetric, number[]>;
@@ -121,6 +124,9 @@ export async function loadReportRun(spec: string): Promise<ReportRun> {
     errors: { ...(summary.errorsByKind as Record<string, number>) },
     notes: [...(summary.client?.warnings ?? [])],
   };
+  if (summary.errorDetails && summary.errorDetails.length > 0) {
+    run.errorMessages = topErrors(summary.errorDetails, REPORT_ERROR_MESSAGES);
+  }
   for (const h of HEADLINE) run.headline[h.key] = stat(summary, h.tag, h.stat);
   run.headline.requests = summary.requestCount;
   if (summary.timeline) {

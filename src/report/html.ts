@@ -1,5 +1,6 @@
 import { metricDef } from '../metrics/catalogue.js';
 import { deltaPct, formatDelta } from '../metrics/compare.js';
+import { formatMore } from '../metrics/errors.js';
 import { VERSION } from '../version.js';
 import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
@@ -32,6 +33,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f9fafb;font-weight:
 .chart .chart-title{font-size:13px;font-weight:600;fill:#111827}.chart .legend{font-size:11px;fill:#111827}
 .chart .delta{fill:#6b7280}
 .notes li{color:#92400e}
+td.message{text-align:left;max-width:720px;overflow-wrap:anywhere}
 `;
 
 function summaryTable(runs: ReportRun[], base: ReportRun): string {
@@ -89,7 +91,27 @@ function errorsTable(runs: ReportRun[]): string {
     (r) =>
       `<tr><td>${escapeXml(r.label)}</td>${kinds.map((k) => `<td>${r.errors[k] ?? 0}</td>`).join('')}</tr>`,
   );
-  return `<table class="errors">${head}${rows.join('')}</table>`;
+  return `<table class="errors">${head}${rows.join('')}</table>${errorMessagesTable(runs)}`;
+}
+
+/** What the servers said: each result's distinct error messages with their counts. */
+function errorMessagesTable(runs: ReportRun[]): string {
+  const rows = runs.flatMap((r) => {
+    const e = r.errorMessages;
+    if (!e) return [];
+    const lines = e.lines.map(
+      (l) =>
+        `<tr><td>${escapeXml(r.label)}</td><td>${escapeXml(l.label)}</td><td>${l.count}</td><td class="message">${escapeXml(l.text)}</td></tr>`,
+    );
+    const more = formatMore(e);
+    if (more)
+      lines.push(
+        `<tr><td>${escapeXml(r.label)}</td><td></td><td>${e.moreRequests}</td><td class="message">${escapeXml(more)}</td></tr>`,
+      );
+    return lines;
+  });
+  if (rows.length === 0) return '';
+  return `<table class="error-messages"><tr><th>Result</th><th>Error</th><th>Count</th><th>Message</th></tr>${rows.join('')}</table>`;
 }
 
 /** The whole report as one self-contained HTML document (inline CSS and SVG, no script, no fetch). */

@@ -3,6 +3,7 @@
  * per-request records) by report/from-results.ts; the renderer itself does no statistics.
  */
 import type { MetricTag } from '../metrics/catalogue.js';
+import type { ErrorList } from '../metrics/errors.js';
 import type { StatName } from '../metrics/summary.js';
 
 export type CurveMetric = Extract<
@@ -40,6 +41,8 @@ export interface ReportRun {
   ttftOverRun?: Array<readonly [t: number, ttftMs: number]>;
   timeline?: TimelinePoint[];
   errors: Record<string, number>;
+  /** The distinct error messages with counts, most frequent first, and how many were left out. */
+  errorMessages?: ErrorList;
   notes?: string[];
 }
 
