@@ -1,5 +1,6 @@
 import type { Histogram } from 'hdr-histogram-js';
 import {
+  type HdrUnit,
   type MetricTag,
   RECORD_METRICS,
   type RecordEntry,
@@ -62,11 +63,18 @@ const byScope = (keep: (d: RecordEntry) => boolean) => {
 const OK_DEFS = byScope((d) => (d.scope ?? 'ok') !== 'failed');
 const FAILED_DEFS = byScope((d) => d.scope === 'failed' || d.scope === 'all');
 
-/** One metric's storage: every value (exact statistics) and, for HDR metrics, its histogram. */
+/**
+ * One metric's storage: every value (exact statistics) and, for HDR metrics, its histogram. The
+ * fields add() needs are copied out of the catalogue entry so that every slot has one shape: the
+ * entries' shapes differ, and reading them per request was a megamorphic load per metric.
+ */
 interface Slot {
-  def: RecordEntry;
+  tag: MetricTag;
+  value: RecordEntry['value'];
+  list: RecordEntry['values'];
+  hdr: HdrUnit | undefined;
   values: Values;
-  hist?: Histogram;
+  hist: Histogram | undefined;
 }
 
 /**
@@ -99,7 +107,14 @@ export class MetricsCollector {
     const slot = (def: RecordEntry): Slot => {
       let sl = this.slots.get(def.tag);
       if (!sl) {
-        sl = { def, values: new Values() };
+        sl = {
+          tag: def.tag,
+          value: def.value,
+          list: def.values,
+          hdr: def.hdr,
+          values: new Values(),
+          hist: undefined,
+        };
         this.slots.set(def.tag, sl);
       }
       return sl;
@@ -111,18 +126,21 @@ export class MetricsCollector {
   private push(sl: Slot, v: number | undefined): void {
     if (v === undefined || !Number.isFinite(v)) return;
     sl.values.push(v);
-    const unit = sl.def.hdr;
-    if (!unit) return;
+    const unit = sl.hdr;
+    if (unit === undefined) return;
     // Created on first use, so that histograms.hlog lists only the metrics the run had.
-    sl.hist ??= this.hist.get(sl.def.tag);
+    sl.hist ??= this.hist.get(sl.tag);
     recordScaled(sl.hist, unit, v);
   }
 
   private take(slots: Slot[], m: RequestMetrics): void {
-    for (const sl of slots) {
-      const d = sl.def;
-      if (d.value) this.push(sl, d.value(m));
-      else if (d.values) for (const v of d.values(m)) this.push(sl, v);
+    for (let i = 0; i < slots.length; i++) {
+      const sl = slots[i] as Slot;
+      if (sl.value !== undefined) this.push(sl, sl.value(m));
+      else if (sl.list !== undefined) {
+        const list = sl.list(m);
+        for (let k = 0; k < list.length; k++) this.push(sl, list[k]);
+      }
     }
   }
 
