@@ -9,6 +9,7 @@ import { MetricsCollector } from '../src/metrics/collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from '../src/metrics/exporters.js';
 import { readResult } from '../src/metrics/readers.js';
 import type { RequestRecord } from '../src/metrics/record.js';
+import { computeStats } from '../src/metrics/statistics.js';
 import { formatRunTable } from '../src/metrics/table.js';
 
 const MS = 1e6;
@@ -227,7 +228,8 @@ test('artifacts: AIPerf-schema JSON and CSV, records appended during the run, re
 
     const back = await readResult(dir);
     assert.equal(back.source, 'mmload');
-    assert.equal(back.label, dir.split('/').pop());
+    // The run's own label (issue 11: --label names the result), not the directory's name.
+    assert.equal(back.label, 'run');
     assert.equal(back.requestCount, 3);
     assert.equal(back.errorCount, 2);
     assert.deepEqual(back.errorsByKind, { http: 1, timeout: 1 });
@@ -274,4 +276,40 @@ test('event-loop delay: the timer resolution is taken off what Node records', as
   h.disable();
   assert.ok(h.percentile(50) / 1e6 >= 9, 'Node still records the whole interval');
   assert.ok(loopDelayStats(h, 10)!.p50 < 5, JSON.stringify(loopDelayStats(h, 10)));
+});
+
+test('client health: send lag and late sends come from mmload_send_lag, failed requests included', () => {
+  const c = new MetricsCollector();
+  // Planned 0.5, 2, 0.2 and 7 ms before the dispatch; the last one failed; warm-up is not measured.
+  const lags = [0.5, 2, 0.2, 7];
+  lags.forEach((lag, i) => {
+    const r = ok(i + 1, 1000 + i * 100, 50, 10, 4);
+    const rec: RequestRecord = { ...r, intendedNs: r.startNs - lag * MS };
+    c.add(i === 3 ? { ...rec, error: { kind: 'timeout', message: 'timed out' } } : rec);
+  });
+  c.add({ ...ok(9, 900, 50, 10, 4), intendedNs: 800 * MS, warmup: true });
+  const stats = computeStats(lags);
+  const s = c.summarize({
+    label: 'rate',
+    // What the driver used to pass from its own percentile: the collector's figures replace it.
+    client: { lateSends: 99, sendLagMs: { p50: -1, p99: -1, max: -1 }, preconnected: 2, warnings: [] },
+  });
+  assert.deepEqual(s.client!.sendLagMs, { p50: stats.p50, p99: stats.p99, max: 7 });
+  assert.equal(s.client!.lateSends, 2);
+  assert.equal(s.client!.preconnected, 2);
+  assert.equal(s.metrics.mmload_send_lag!.count, 4);
+  assert.equal(s.metrics.mmload_send_lag!.p99, stats.p99);
+  // Latencies stay over the valid requests only.
+  assert.equal(s.metrics.mmload_corrected_request_latency!.count, 3);
+  // 2 of 4 requests late: the warning quotes the same p99.
+  assert.match(s.client!.warnings.join(), new RegExp(`2 of 4 requests .* p99 ${stats.p99.toFixed(2)} ms`));
+  // Without meta.client the figures are still there.
+  assert.equal(c.summarize({ label: 'bare' }).client!.lateSends, 2);
+  // Concurrency mode (no planned send times): no send-lag figures at all.
+  const conc = new MetricsCollector();
+  conc.add(ok(1, 1000, 50, 10, 4));
+  const cs = conc.summarize({ label: 'c', client: { preconnected: 1, warnings: [] } });
+  assert.equal(cs.client!.lateSends, undefined);
+  assert.equal(cs.client!.sendLagMs, undefined);
+  assert.equal(conc.summarize({ label: 'none' }).client, undefined);
 });

@@ -98,7 +98,7 @@ test('merged shards: counts add, histograms add, stats equal those of the concat
     'inter_token_latency',
     'request_latency',
     'inter_chunk_latency',
-  ]) {
+  ] as const) {
     assert.deepEqual(r.summary.metrics[tag], { unit: 'ms', ...concat.stats(tag) }, tag);
   }
   for (const tag of HISTOGRAM_TAGS) {

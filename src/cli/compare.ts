@@ -18,7 +18,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('results', {
         describe:
           'Result to compare: an artifact directory or its profile_export_mmload.json / profile_export_aiperf.json; ' +
-          'prefix with NAME= to label it (default label: the directory name)',
+          "prefix with NAME= to label it (default label: the run's --label, else the directory name)",
         type: 'string',
         array: true,
       })

@@ -23,7 +23,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         array: true,
         demandOption: true,
         describe:
-          'mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; `name=path` sets the label',
+          "mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; `name=path` sets the label (default: the run's --label, else the directory name)",
       })
       .option('output', {
         alias: 'o',

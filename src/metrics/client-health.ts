@@ -7,6 +7,8 @@ import { type Summary, stat } from './summary.js';
  * measured: a 3 ms stall matters for a 10 ms ITL, not for a 20 s TTFT.
  */
 const LOOP_DELAY_FLOOR_MS = 1;
+/** A dispatch more than this behind its planned time is a late send (ClientHealth.lateSends). */
+export const LATE_SEND_MS = 1;
 
 export function clientWarnings(s: Summary): string[] {
   const out: string[] = [];

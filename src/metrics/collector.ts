@@ -1,6 +1,14 @@
-import { clientWarnings } from './client-health.js';
-import { HistogramSet } from './histograms.js';
-import { METRICS, MMLOAD_METRICS } from './metric-defs.js';
+import type { Histogram } from 'hdr-histogram-js';
+import {
+  type HdrUnit,
+  type MetricTag,
+  RECORD_METRICS,
+  type RecordEntry,
+  type RunTotals,
+  SCALAR_METRICS,
+} from './catalogue.js';
+import { clientWarnings, LATE_SEND_MS } from './client-health.js';
+import { HistogramSet, recordScaled } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import { computeStats, type Stats } from './statistics.js';
@@ -15,6 +23,11 @@ export interface RunMeta {
   wasCancelled?: boolean;
   config?: Record<string, unknown>;
   dataset?: Summary['dataset'];
+  /**
+   * What the driver measured of itself. sendLagMs and lateSends need not be given: when requests
+   * carried a planned send time, the collector derives both from mmload_send_lag and its figures
+   * replace the caller's.
+   */
   client?: ClientHealth;
 }
 
@@ -37,13 +50,42 @@ class Values {
 
 const NS_PER_SEC = 1e9;
 
+/** The per-request metrics whose statistics the summary holds. */
+const SUMMARIZED = RECORD_METRICS.filter((d) => d.inSummary !== false);
+/**
+ * What add() takes from a request, by outcome. Single values come before lists, so that each
+ * histogram is created (and later written to histograms.hlog) in the order it always was.
+ */
+const byScope = (keep: (d: RecordEntry) => boolean) => {
+  const defs = SUMMARIZED.filter(keep);
+  return [...defs.filter((d) => d.value), ...defs.filter((d) => d.values)];
+};
+const OK_DEFS = byScope((d) => (d.scope ?? 'ok') !== 'failed');
+const FAILED_DEFS = byScope((d) => d.scope === 'failed' || d.scope === 'all');
+
+/**
+ * One metric's storage: every value (exact statistics) and, for HDR metrics, its histogram. The
+ * fields add() needs are copied out of the catalogue entry so that every slot has one shape: the
+ * entries' shapes differ, and reading them per request was a megamorphic load per metric.
+ */
+interface Slot {
+  tag: MetricTag;
+  value: RecordEntry['value'];
+  list: RecordEntry['values'];
+  hdr: HdrUnit | undefined;
+  values: Values;
+  hist: Histogram | undefined;
+}
+
 /**
  * Turns RequestRecords into exact statistics (every value kept, for computeStats) and HDR
  * histograms (for mergeable logs and plots). Warm-up records are ignored; failed requests are
- * counted by kind and kept out of latency statistics, as AIPerf does.
+ * counted by kind and by distinct message, and kept out of latency statistics, as AIPerf does.
  */
 export class MetricsCollector {
-  private readonly values = new Map<string, Values>();
+  private readonly slots = new Map<MetricTag, Slot>();
+  private readonly okSlots: Slot[];
+  private readonly failedSlots: Slot[];
   private readonly hist = new HistogramSet();
   private readonly errorsByKind: Record<string, number> = {};
   private readonly errorDetails = new Map<string, ErrorDetailsCount>();
@@ -54,21 +96,52 @@ export class MetricsCollector {
   private lastEndNs = Number.NEGATIVE_INFINITY;
   private totalOutputTokens = 0;
   private totalInputTokens = 0;
+  private inputCounted = 0;
   private totalReasoningTokens = 0;
   private anyReasoning = false;
   private readonly tokenSources = new Set<'usage' | 'chunks'>();
   /** Completion events, kept to build the per-second timeline once the first start is final. */
   private readonly completions: { endNs: number; tokens: number; error: boolean }[] = [];
 
-  private push(tag: string, v: number | undefined, hdr = true): void {
+  constructor() {
+    const slot = (def: RecordEntry): Slot => {
+      let sl = this.slots.get(def.tag);
+      if (!sl) {
+        sl = {
+          tag: def.tag,
+          value: def.value,
+          list: def.values,
+          hdr: def.hdr,
+          values: new Values(),
+          hist: undefined,
+        };
+        this.slots.set(def.tag, sl);
+      }
+      return sl;
+    };
+    this.okSlots = OK_DEFS.map(slot);
+    this.failedSlots = FAILED_DEFS.map(slot);
+  }
+
+  private push(sl: Slot, v: number | undefined): void {
     if (v === undefined || !Number.isFinite(v)) return;
-    let vals = this.values.get(tag);
-    if (!vals) {
-      vals = new Values();
-      this.values.set(tag, vals);
+    sl.values.push(v);
+    const unit = sl.hdr;
+    if (unit === undefined) return;
+    // Created on first use, so that histograms.hlog lists only the metrics the run had.
+    sl.hist ??= this.hist.get(sl.tag);
+    recordScaled(sl.hist, unit, v);
+  }
+
+  private take(slots: Slot[], m: RequestMetrics): void {
+    for (let i = 0; i < slots.length; i++) {
+      const sl = slots[i] as Slot;
+      if (sl.value !== undefined) this.push(sl, sl.value(m));
+      else if (sl.list !== undefined) {
+        const list = sl.list(m);
+        for (let k = 0; k < list.length; k++) this.push(sl, list[k]);
+      }
     }
-    vals.push(v);
-    if (hdr) this.hist.record(tag, v);
   }
 
   /** `m`: the record's metrics when the caller already computed them. */
@@ -82,11 +155,14 @@ export class MetricsCollector {
       const kind = m.errorKind ?? 'unknown';
       this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
       const code = rec.error?.status ?? (kind === 'http' ? rec.status : undefined) ?? null;
-      const key = `${kind}|${code}`;
+      const message = rec.error?.message ?? kind;
+      // AIPerf's ErrorTracker: one entry per distinct (code, type, exact message), first seen first.
+      const key = `${code}\u0000${kind}\u0000${message}`;
       const d = this.errorDetails.get(key);
       if (d) d.count++;
-      else this.errorDetails.set(key, { code, type: kind, message: rec.error?.message ?? kind, count: 1 });
+      else this.errorDetails.set(key, { code, type: kind, message, count: 1 });
       this.completions.push({ endNs: rec.endNs, tokens: 0, error: true });
+      if (this.failedSlots.length > 0) this.take(this.failedSlots, m);
       return;
     }
     this.valid++;
@@ -94,23 +170,12 @@ export class MetricsCollector {
     // AIPerf's max_response_timestamp is start + request_latency: the last content chunk.
     const lastNs = rec.lastChunkNs ?? rec.chunkNs[rec.chunkNs.length - 1] ?? rec.endNs;
     if (lastNs > this.lastEndNs) this.lastEndNs = lastNs;
-    this.push('time_to_first_token', m.ttftMs);
-    this.push('time_to_second_token', m.ttstMs);
-    this.push('inter_token_latency', m.itlMs);
-    this.push('request_latency', m.requestLatencyMs);
-    this.push('output_sequence_length', m.outputTokens);
-    this.push('input_sequence_length', m.inputTokens, false);
-    this.push('output_token_throughput_per_user', m.tokensPerSecPerUser, false);
-    this.push('mmload_upload_time', m.uploadMs);
-    this.push('mmload_time_to_headers', m.headersMs, false);
-    this.push('time_to_first_output_token', m.ttfotMs, false);
-    this.push('mmload_corrected_request_latency', m.correctedLatencyMs);
-    this.push('mmload_corrected_time_to_first_token', m.correctedTtftMs);
-    this.push('mmload_send_lag', m.sendLagMs, false);
-    this.push('mmload_client_queue', m.clientQueueMs, false);
-    for (const gap of m.interChunkMs) this.push('inter_chunk_latency', gap);
+    this.take(this.okSlots, m);
     if (m.outputTokens !== undefined) this.totalOutputTokens += m.outputTokens;
-    if (m.inputTokens !== undefined) this.totalInputTokens += m.inputTokens;
+    if (m.inputTokens !== undefined) {
+      this.totalInputTokens += m.inputTokens;
+      this.inputCounted++;
+    }
     if (rec.reasoningTokens !== undefined) {
       this.anyReasoning = true;
       this.totalReasoningTokens += rec.reasoningTokens;
@@ -131,8 +196,8 @@ export class MetricsCollector {
   }
 
   /** Exact statistics of one per-request metric (display units), or undefined without values. */
-  stats(tag: string): Stats | undefined {
-    const v = this.values.get(tag);
+  stats(tag: MetricTag): Stats | undefined {
+    const v = this.slots.get(tag)?.values;
     return v && v.length > 0 ? computeStats(v.view()) : undefined;
   }
 
@@ -158,36 +223,41 @@ export class MetricsCollector {
     return out;
   }
 
+  /**
+   * Send lag p50/p99/max (the same statistics as every metric) and the count of sends later than
+   * LATE_SEND_MS, over every measured request that had a planned send time, failed ones included.
+   */
+  private sendHealth(): Pick<ClientHealth, 'sendLagMs' | 'lateSends'> | undefined {
+    const lags = this.slots.get('mmload_send_lag')?.values;
+    if (!lags || lags.length === 0) return undefined;
+    const view = lags.view();
+    const st = computeStats(view);
+    let late = 0;
+    for (let i = 0; i < view.length; i++) if ((view[i] as number) > LATE_SEND_MS) late++;
+    return { lateSends: late, sendLagMs: { p50: st.p50, p99: st.p99, max: st.max } };
+  }
+
   summarize(meta: RunMeta): Summary {
     const metrics: Record<string, MetricSummary> = {};
-    const allDefs = { ...METRICS, ...MMLOAD_METRICS } as Record<string, { unit: string; kind: string }>;
-    for (const [tag, d] of Object.entries(allDefs)) {
-      if (d.kind !== 'record') continue;
-      const s = this.stats(tag);
-      if (s) metrics[tag] = { unit: d.unit, ...s };
+    for (const d of SUMMARIZED) {
+      const st = this.stats(d.tag);
+      if (st) metrics[d.tag] = { unit: d.unit, ...st };
     }
     const duration = this.durationSec();
-    if (duration !== undefined) {
-      metrics.benchmark_duration = { unit: 'sec', avg: duration };
-      metrics.request_throughput = { unit: 'requests/sec', avg: this.valid / duration };
-      if (this.tokenSources.size > 0) {
-        metrics.output_token_throughput = { unit: 'tokens/sec', avg: this.totalOutputTokens / duration };
-      }
-    }
-    metrics.request_count = { unit: 'requests', avg: this.valid };
-    if (this.errors > 0) metrics.error_request_count = { unit: 'requests', avg: this.errors };
-    if (this.tokenSources.size > 0) {
-      // AIPerf: OSL = output + reasoning tokens; total_output_tokens counts output tokens only.
-      metrics.total_osl = { unit: 'tokens', avg: this.totalOutputTokens };
-      metrics.total_output_tokens = {
-        unit: 'tokens',
-        avg: this.totalOutputTokens - this.totalReasoningTokens,
-      };
-      if (this.anyReasoning)
-        metrics.total_reasoning_tokens = { unit: 'tokens', avg: this.totalReasoningTokens };
-    }
-    if (this.values.get('input_sequence_length')?.length) {
-      metrics.total_isl = { unit: 'tokens', avg: this.totalInputTokens };
+    const totals: RunTotals = {
+      valid: this.valid,
+      errors: this.errors,
+      durationSec: duration,
+      hasTokenCounts: this.tokenSources.size > 0,
+      totalOutputTokens: this.totalOutputTokens,
+      totalReasoningTokens: this.totalReasoningTokens,
+      anyReasoning: this.anyReasoning,
+      inputCounted: this.inputCounted,
+      totalInputTokens: this.totalInputTokens,
+    };
+    for (const d of SCALAR_METRICS) {
+      const v = d.total(totals);
+      if (v !== undefined) metrics[d.tag] = { unit: d.unit, avg: v };
     }
     const sources = [...this.tokenSources];
     const summary: Summary = {
@@ -209,8 +279,10 @@ export class MetricsCollector {
     if (meta.wasCancelled !== undefined) summary.wasCancelled = meta.wasCancelled;
     if (meta.config) summary.config = meta.config;
     if (meta.dataset) summary.dataset = meta.dataset;
-    if (meta.client) {
-      summary.client = { ...meta.client };
+    const sends = this.sendHealth();
+    if (meta.client || sends) {
+      const { warnings = [], ...given } = meta.client ?? {};
+      summary.client = { ...given, ...sends, warnings };
       const extra = clientWarnings(summary).filter((w) => !summary.client!.warnings.includes(w));
       summary.client.warnings = [...summary.client.warnings, ...extra];
     }

@@ -1,10 +1,11 @@
+import type { MetricTag } from './catalogue.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
 /** The recipe's columns: what changes between serving configurations. */
 export interface CompareColumn {
   key: string;
   title: string;
-  tag: string;
+  tag: MetricTag;
   stat: StatName;
   digits: number;
 }

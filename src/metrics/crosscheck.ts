@@ -1,5 +1,7 @@
+import type { MetricTag } from './catalogue.js';
+import { formatErrors } from './errors.js';
 import type { Stats } from './statistics.js';
-import { type StatName, type Summary, stat } from './summary.js';
+import { type ErrorDetailsCount, type StatName, type Summary, stat } from './summary.js';
 
 /**
  * mmload's numbers against AIPerf's for the same workload on the same endpoint. Pure: two
@@ -7,7 +9,7 @@ import { type StatName, type Summary, stat } from './summary.js';
  */
 export interface CrosscheckCheck {
   title: string;
-  tag: string;
+  tag: MetricTag;
   stat: StatName;
   /** A value derived from several metrics instead of tag/stat. */
   derive?: (s: Summary) => number | undefined;
@@ -80,7 +82,7 @@ export const CROSSCHECK_CHECKS: CrosscheckCheck[] = [
   { title: 'RPS as reported', tag: 'request_throughput', stat: 'avg', rule: 'relative', info: true },
 ];
 
-function perSecond(s: Summary, tag: string): number | undefined {
+function perSecond(s: Summary, tag: MetricTag): number | undefined {
   const n = stat(s, tag, 'avg');
   const d = stat(s, 'benchmark_duration', 'avg');
   return n === undefined || d === undefined || d <= 0 ? undefined : n / d;
@@ -103,7 +105,12 @@ export interface Crosscheck {
   agree: boolean;
   /** With embedded mocks: the server's own TTFT (arrival to first token written) during each run. */
   server?: { mmload?: Stats; aiperf?: Stats };
+  /** Failed requests of each tool with their distinct messages (AIPerf's error_summary), when any failed. */
+  errors?: Record<'mmload' | 'aiperf', { count: number; details: ErrorDetailsCount[] }>;
 }
+
+/** Distinct error messages listed per tool under the crosscheck table. */
+export const CROSSCHECK_ERROR_MESSAGES = 5;
 
 export function crosscheck(mm: Summary, ai: Summary, tolerancePct: number): Crosscheck {
   const rows = CROSSCHECK_CHECKS.map((check): CrosscheckRow => {
@@ -122,7 +129,15 @@ export function crosscheck(mm: Summary, ai: Summary, tolerancePct: number): Cros
   });
   // A metric neither tool reports is no disagreement; one that only one reports is worth a look
   // but not a failure (e.g. AIPerf omits ITL when every response has a single token).
-  return { tolerancePct, rows, agree: rows.every((r) => r.verdict !== 'DIFFER') };
+  const out: Crosscheck = { tolerancePct, rows, agree: rows.every((r) => r.verdict !== 'DIFFER') };
+  if (mm.errorCount > 0 || ai.errorCount > 0) {
+    const of = (s: Summary) => ({
+      count: s.errorCount,
+      details: (s.errorDetails ?? []).map((d) => ({ ...d })),
+    });
+    out.errors = { mmload: of(mm), aiperf: of(ai) };
+  }
+  return out;
 }
 
 function fmt(v: number | undefined): string {
@@ -158,7 +173,19 @@ export function formatCrosscheck(c: Crosscheck): string {
         .filter((r) => r.verdict === 'DIFFER')
         .map((r) => r.check.title)
         .join(', ')}.`;
-  return `${lines.join('\n')}\n\n${verdict}\n${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n${formatServer(c)}`;
+  return `${lines.join('\n')}\n${formatFailures(c)}\n${verdict}\n${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n${formatServer(c)}`;
+}
+
+/** Each tool's failed requests with the servers' messages: the first thing to read when counts differ. */
+function formatFailures(c: Crosscheck): string {
+  if (!c.errors) return '';
+  const lines = ['', 'Failed requests:'];
+  for (const tool of ['mmload', 'aiperf'] as const) {
+    const e = c.errors[tool];
+    lines.push(`  ${tool}: ${e.count} failed`);
+    for (const l of formatErrors(e.details, CROSSCHECK_ERROR_MESSAGES)) lines.push(`    ${l}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -2,8 +2,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { metricDef, RECORDS_METRICS } from './catalogue.js';
 import type { HistogramSet } from './histograms.js';
-import { metricDef } from './metric-defs.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
 import type { Summary } from './summary.js';
@@ -87,8 +87,12 @@ export function toAiperfJson(s: Summary): Record<string, unknown> {
       message: type,
       count: count ?? 0,
     }));
+  // AIPerf dumps with exclude_none: an error without a status code has no `code` key at all.
   out.error_summary = details.map((d) => ({
-    error_details: { code: d.code, type: d.type, message: d.message },
+    error_details:
+      d.code === null
+        ? { type: d.type, message: d.message }
+        : { code: d.code, type: d.type, message: d.message },
     count: d.count,
   }));
   if (s.startTime) out.start_time = s.startTime;
@@ -163,23 +167,16 @@ export function recordLine(
   monoToEpochNs: number,
   m: RequestMetrics = requestMetrics(rec),
 ): string {
-  const metrics: Record<string, { value: number | number[]; unit: string }> = {};
-  const put = (tag: string, value: number | number[] | undefined, unit: string) => {
-    if (value !== undefined) metrics[tag] = { value, unit };
-  };
-  if (m.ok) {
-    put('time_to_first_token', m.ttftMs, 'ms');
-    put('time_to_second_token', m.ttstMs, 'ms');
-    put('request_latency', m.requestLatencyMs, 'ms');
-    put('inter_chunk_latency', m.interChunkMs.length ? m.interChunkMs : undefined, 'ms');
-    put('output_sequence_length', m.outputTokens, 'tokens');
-    put('input_sequence_length', m.inputTokens, 'tokens');
-    put('inter_token_latency', m.itlMs, 'ms');
-    put('output_token_throughput_per_user', m.tokensPerSecPerUser, 'tokens/sec/user');
-    put('time_to_first_output_token', m.ttfotMs, 'ms');
-    put('mmload_upload_time', m.uploadMs, 'ms');
-  } else {
-    put('error_isl', m.inputTokens, 'tokens');
+  const metrics: Record<string, { value: number | readonly number[]; unit: string }> = {};
+  for (const d of RECORDS_METRICS) {
+    if ((d.scope ?? 'ok') !== (m.ok ? 'ok' : 'failed') && d.scope !== 'all') continue;
+    if (d.value) {
+      const value = d.value(m);
+      if (value !== undefined) metrics[d.tag] = { value, unit: d.unit };
+    } else if (d.values) {
+      const values = d.values(m);
+      if (values.length > 0) metrics[d.tag] = { value: values, unit: d.unit };
+    }
   }
   const epoch = (ns: number | undefined) => (ns === undefined ? null : Math.round(ns + monoToEpochNs));
   const line = {

@@ -1,5 +1,6 @@
 import type { Histogram } from 'hdr-histogram-js';
 import * as hdr from 'hdr-histogram-js';
+import { HDR_METRICS, type HdrUnit, type MetricTag, metricDef } from './catalogue.js';
 
 /**
  * The HDR histogram set. Values are recorded in integer microseconds with 3 significant digits
@@ -8,23 +9,18 @@ import * as hdr from 'hdr-histogram-js';
  */
 export const HDR_SIGNIFICANT_DIGITS = 3;
 
-/** The histograms mmload keeps: time metrics in us, token counts as plain integers. */
-export const HISTOGRAM_TAGS = [
-  'time_to_first_token',
-  'time_to_second_token',
-  'inter_token_latency',
-  'inter_chunk_latency',
-  'request_latency',
-  'output_sequence_length',
-  'mmload_upload_time',
-  'mmload_corrected_request_latency',
-  'mmload_corrected_time_to_first_token',
-] as const;
-export type HistogramTag = (typeof HISTOGRAM_TAGS)[number];
+/** The metrics mmload keeps in histograms (the catalogue's `hdr` entries), in catalogue order. */
+export const HISTOGRAM_TAGS: readonly MetricTag[] = HDR_METRICS.map((d) => d.tag);
 
 /** Unit of recorded values per tag: 'us' for times (recorded from ms), 'count' for tokens. */
-export function histogramUnit(tag: string): 'us' | 'count' {
-  return tag === 'output_sequence_length' ? 'count' : 'us';
+export function histogramUnit(tag: string): HdrUnit {
+  const d = metricDef(tag);
+  return d?.kind === 'record' && d.hdr ? d.hdr : 'us';
+}
+
+/** Records `value` (display unit: ms for times) into `h`; negative values clamp to 0. */
+export function recordScaled(h: Histogram, unit: HdrUnit, value: number): void {
+  h.recordValue(Math.max(0, Math.round(unit === 'us' ? value * 1000 : value)));
 }
 
 export function newHistogram(): Histogram {
@@ -51,9 +47,8 @@ export class HistogramSet {
   }
 
   /** Records a value given in the metric's display unit (ms for times). Negative values clamp to 0. */
-  record(tag: string, value: number): void {
-    const scaled = histogramUnit(tag) === 'us' ? value * 1000 : value;
-    this.get(tag).recordValue(Math.max(0, Math.round(scaled)));
+  record(tag: MetricTag, value: number): void {
+    recordScaled(this.get(tag), histogramUnit(tag), value);
   }
 
   /** Merges another set into this one (exact: HDR counts add). */
@@ -62,7 +57,7 @@ export class HistogramSet {
   }
 
   /** Value at percentile in the display unit (ms for times). */
-  valueAtPercentile(tag: string, p: number): number | undefined {
+  valueAtPercentile(tag: MetricTag, p: number): number | undefined {
     const h = this.byTag.get(tag);
     if (!h || h.totalCount === 0) return undefined;
     const v = h.getValueAtPercentile(p);

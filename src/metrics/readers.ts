@@ -59,8 +59,21 @@ function defaultLabel(inputPath: string, file: string): string {
   return dir && dir !== '.' ? dir : basename(abs).replace(/\.json$/, '');
 }
 
+export interface ParseOptions {
+  /**
+   * Use the label an mmload result carries (`mmload.label`: `--label`, or the run's directory
+   * name when it ran) instead of `label`, which is then only the fallback (AIPerf's files have none).
+   */
+  preferFileLabel?: boolean;
+}
+
 /** Parses the JSON text of an AIPerf or mmload summary file into the Summary model. */
-export function parseSummaryJson(text: string, file: string, label: string): Summary {
+export function parseSummaryJson(
+  text: string,
+  file: string,
+  label: string,
+  opts: ParseOptions = {},
+): Summary {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -114,9 +127,10 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
   const requestCount = num(metrics.request_count?.avg) ?? num(extra?.request_count) ?? 0;
   const errorCount =
     num(metrics.error_request_count?.avg) ?? Object.values(errorsByKind).reduce((a, b) => a + b, 0);
+  const fileLabel = typeof extra?.label === 'string' && extra.label.trim() !== '' ? extra.label : undefined;
   const summary: Summary = {
     source: extra ? 'mmload' : 'aiperf',
-    label,
+    label: (opts.preferFileLabel ? fileLabel : undefined) ?? label,
     path: file,
     metrics,
     requestCount,
@@ -150,8 +164,9 @@ export function parseSummaryJson(text: string, file: string, label: string): Sum
 
 /**
  * Reads an mmload result (artifact dir or profile_export_mmload.json) or an AIPerf result
- * (artifact dir or profile_export_aiperf.json) into the one Summary model. `spec` may be
- * `name=path` to set the label.
+ * (artifact dir or profile_export_aiperf.json) into the one Summary model. The label: `name` of a
+ * `name=path` spec (or `label`), else the one the mmload run was given (`--label`), else the
+ * directory name.
  */
 export async function readResult(spec: string, label?: string): Promise<Summary> {
   let path = spec;
@@ -163,5 +178,7 @@ export async function readResult(spec: string, label?: string): Promise<Summary>
   }
   const file = await locate(path);
   const text = await readFile(file, 'utf8');
-  return parseSummaryJson(text, file, label ?? defaultLabel(path, file));
+  return parseSummaryJson(text, file, label ?? defaultLabel(path, file), {
+    preferFileLabel: label === undefined,
+  });
 }

@@ -1,3 +1,4 @@
+import type { MetricTag } from './catalogue.js';
 import type { ErrorKind } from './record.js';
 import type { PercentileKey } from './statistics.js';
 
@@ -68,7 +69,10 @@ export interface Summary {
   requestCount: number;
   errorCount: number;
   errorsByKind: Partial<Record<ErrorKind | string, number>>;
-  /** AIPerf's error_summary: distinct (code, type) with the first message seen and a count. */
+  /**
+   * AIPerf's error_summary: one entry per distinct (code, type, exact message) with its count, in
+   * the order first seen (AIPerf's ErrorTracker groups by ErrorDetails' code, type and message).
+   */
   errorDetails?: ErrorDetailsCount[];
   durationSec?: number;
   /** Where output token counts came from. */
@@ -85,8 +89,11 @@ export interface Summary {
   warmupCount?: number;
 }
 
-/** One statistic of one metric, or undefined when the summary does not have it. */
-export function stat(s: Summary, tag: string, name: StatName): number | undefined {
+/**
+ * One statistic of one of mmload's metrics, or undefined when the summary does not have it.
+ * Metrics only AIPerf writes are read from `s.metrics` by their string tag.
+ */
+export function stat(s: Summary, tag: MetricTag, name: StatName): number | undefined {
   const v = s.metrics[tag]?.[name];
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

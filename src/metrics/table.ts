@@ -1,21 +1,11 @@
-import { metricDef } from './metric-defs.js';
+import { type MetricTag, TABLE_ROWS } from './catalogue.js';
+import { formatErrors } from './errors.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
-/** Per-request metrics shown in the end-of-run table, in AIPerf's console order. */
-const ROWS = [
-  'time_to_first_token',
-  'time_to_second_token',
-  'inter_token_latency',
-  'inter_chunk_latency',
-  'request_latency',
-  'output_sequence_length',
-  'input_sequence_length',
-  'output_token_throughput_per_user',
-  'mmload_upload_time',
-  'mmload_corrected_time_to_first_token',
-  'mmload_corrected_request_latency',
-];
 const COLS: StatName[] = ['avg', 'min', 'max', 'p50', 'p90', 'p99', 'std'];
+/** Distinct error messages listed under the table; the rest are counted in one line. */
+export const TABLE_ERROR_MESSAGES = 5;
+const LABEL_WIDTH = 25;
 
 function num(v: number | undefined): string {
   if (v === undefined) return '-';
@@ -26,18 +16,18 @@ function num(v: number | undefined): string {
 /** The console results table of one run: per-request statistics, then run-level figures. */
 export function formatRunTable(s: Summary): string {
   const grid: string[][] = [['Metric', ...COLS]];
-  for (const tag of ROWS) {
-    const m = s.metrics[tag];
+  // Per-request metrics in AIPerf's console order (the catalogue's tableRow).
+  for (const d of TABLE_ROWS) {
+    const m = s.metrics[d.tag];
     if (!m) continue;
-    const name = `${metricDef(tag)?.header ?? tag} (${m.unit})`;
-    grid.push([name, ...COLS.map((c) => num(stat(s, tag, c)))]);
+    grid.push([`${d.header} (${m.unit})`, ...COLS.map((c) => num(stat(s, d.tag, c)))]);
   }
   const widths = grid[0]!.map((_, i) => Math.max(...grid.map((r) => r[i]!.length)));
   const lines = grid.map((r) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
   );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  const scalar = (tag: string, digits: number, unit: string) => {
+  const scalar = (tag: MetricTag, digits: number, unit: string) => {
     const v = stat(s, tag, 'avg');
     return v === undefined ? '-' : `${v.toFixed(digits)} ${unit}`;
   };
@@ -55,6 +45,9 @@ export function formatRunTable(s: Summary): string {
   lines.push(
     `Requests:                ${s.requestCount} ok, ${s.errorCount} failed${kinds ? ` (${kinds})` : ''}`,
   );
+  formatErrors(s.errorDetails, TABLE_ERROR_MESSAGES).forEach((l, i) => {
+    lines.push(`${(i === 0 ? 'Errors:' : '').padEnd(LABEL_WIDTH)}${l}`);
+  });
   for (const w of s.client?.warnings ?? []) lines.push(`Warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }

@@ -2,17 +2,20 @@ import { createReadStream } from 'node:fs';
 import { stat as statFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { topErrors } from '../metrics/errors.js';
 import { FILES } from '../metrics/exporters.js';
 import { readResult } from '../metrics/readers.js';
 import { percentileOfSorted } from '../metrics/statistics.js';
 import { type Summary, stat } from '../metrics/summary.js';
-import type { CurveMetric, CurvePoint, ReportRun, TimelinePoint } from './model.js';
+import { type CurveMetric, type CurvePoint, HEADLINE, type ReportRun, type TimelinePoint } from './model.js';
 
 /** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
 const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.99];
 const CURVE_METRICS: CurveMetric[] = ['time_to_first_token', 'inter_token_latency', 'request_latency'];
 /** Per-request files: mmload's records and AIPerf's, which share AIPerf's {metadata, metrics} layout. */
 const RECORD_FILES = [FILES.records, 'profile_export.jsonl'];
+/** Distinct error messages the report lists per result. */
+export const REPORT_ERROR_MESSAGES = 20;
 
 interface RecordValues {
   values: Record<CurveMetric, number[]>;
@@ -116,20 +119,16 @@ export async function loadReportRun(spec: string): Promise<ReportRun> {
   const run: ReportRun = {
     label: summary.label,
     source: summary.source,
-    headline: {
-      rps: stat(summary, 'request_throughput', 'avg'),
-      itlAvgMs: stat(summary, 'inter_token_latency', 'avg'),
-      ttftAvgMs: stat(summary, 'time_to_first_token', 'avg'),
-      ttftP50Ms: stat(summary, 'time_to_first_token', 'p50'),
-      ttftP90Ms: stat(summary, 'time_to_first_token', 'p90'),
-      ttftP99Ms: stat(summary, 'time_to_first_token', 'p99'),
-      outputTokensPerS: stat(summary, 'output_token_throughput', 'avg'),
-      requests: summary.requestCount,
-    },
+    headline: {},
     curves: {},
     errors: { ...(summary.errorsByKind as Record<string, number>) },
     notes: [...(summary.client?.warnings ?? [])],
   };
+  if (summary.errorDetails && summary.errorDetails.length > 0) {
+    run.errorMessages = topErrors(summary.errorDetails, REPORT_ERROR_MESSAGES);
+  }
+  for (const h of HEADLINE) run.headline[h.key] = stat(summary, h.tag, h.stat);
+  run.headline.requests = summary.requestCount;
   if (summary.timeline) {
     run.timeline = summary.timeline.map((s) => ({
       t: s.second,

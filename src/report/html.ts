@@ -1,6 +1,8 @@
+import { metricDef } from '../metrics/catalogue.js';
 import { deltaPct, formatDelta } from '../metrics/compare.js';
+import { formatMore } from '../metrics/errors.js';
 import { VERSION } from '../version.js';
-import type { CurveMetric, ReportRun, TimelinePoint } from './model.js';
+import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
@@ -16,17 +18,7 @@ const CURVES: Array<{ metric: CurveMetric; title: string }> = [
   { metric: 'request_latency', title: 'Request latency' },
 ];
 
-type HeadlineKey = keyof ReportRun['headline'];
-const HEADLINE: Array<{ key: HeadlineKey; label: string; unit: string; higherIsBetter: boolean }> = [
-  { key: 'rps', label: 'RPS', unit: 'req/s', higherIsBetter: true },
-  { key: 'itlAvgMs', label: 'ITL avg', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftAvgMs', label: 'TTFT avg', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP50Ms', label: 'TTFT p50', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP90Ms', label: 'TTFT p90', unit: 'ms', higherIsBetter: false },
-  { key: 'ttftP99Ms', label: 'TTFT p99', unit: 'ms', higherIsBetter: false },
-  { key: 'outputTokensPerS', label: 'Output tokens/s', unit: 'tok/s', higherIsBetter: true },
-  { key: 'requests', label: 'Requests', unit: '', higherIsBetter: true },
-];
+const largerIsBetter = (h: (typeof HEADLINE)[number]) => metricDef(h.tag)?.largerIsBetter ?? false;
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
@@ -41,6 +33,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f9fafb;font-weight:
 .chart .chart-title{font-size:13px;font-weight:600;fill:#111827}.chart .legend{font-size:11px;fill:#111827}
 .chart .delta{fill:#6b7280}
 .notes li{color:#92400e}
+td.message{text-align:left;max-width:720px;overflow-wrap:anywhere}
 `;
 
 function summaryTable(runs: ReportRun[], base: ReportRun): string {
@@ -50,7 +43,7 @@ function summaryTable(runs: ReportRun[], base: ReportRun): string {
       const v = r.headline[h.key];
       if (v === undefined) return '<td>n/a</td>';
       const pct = r === base ? undefined : deltaPct(v, base.headline[h.key]);
-      const cls = pct === undefined || pct === 0 ? '' : pct > 0 === h.higherIsBetter ? 'better' : 'worse';
+      const cls = pct === undefined || pct === 0 ? '' : pct > 0 === largerIsBetter(h) ? 'better' : 'worse';
       const delta = pct === undefined ? '' : ` <span class="${cls}">${formatDelta(pct)}</span>`;
       return `<td>${formatNumber(v)}${delta}</td>`;
     }).join('');
@@ -98,7 +91,27 @@ function errorsTable(runs: ReportRun[]): string {
     (r) =>
       `<tr><td>${escapeXml(r.label)}</td>${kinds.map((k) => `<td>${r.errors[k] ?? 0}</td>`).join('')}</tr>`,
   );
-  return `<table class="errors">${head}${rows.join('')}</table>`;
+  return `<table class="errors">${head}${rows.join('')}</table>${errorMessagesTable(runs)}`;
+}
+
+/** What the servers said: each result's distinct error messages with their counts. */
+function errorMessagesTable(runs: ReportRun[]): string {
+  const rows = runs.flatMap((r) => {
+    const e = r.errorMessages;
+    if (!e) return [];
+    const lines = e.lines.map(
+      (l) =>
+        `<tr><td>${escapeXml(r.label)}</td><td>${escapeXml(l.label)}</td><td>${l.count}</td><td class="message">${escapeXml(l.text)}</td></tr>`,
+    );
+    const more = formatMore(e);
+    if (more)
+      lines.push(
+        `<tr><td>${escapeXml(r.label)}</td><td></td><td>${e.moreRequests}</td><td class="message">${escapeXml(more)}</td></tr>`,
+      );
+    return lines;
+  });
+  if (rows.length === 0) return '';
+  return `<table class="error-messages"><tr><th>Result</th><th>Error</th><th>Count</th><th>Message</th></tr>${rows.join('')}</table>`;
 }
 
 /** The whole report as one self-contained HTML document (inline CSS and SVG, no script, no fetch). */

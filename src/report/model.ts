@@ -2,7 +2,14 @@
  * What the HTML report draws, per result. Built from the summary model (and, when present, the
  * per-request records) by report/from-results.ts; the renderer itself does no statistics.
  */
-export type CurveMetric = 'time_to_first_token' | 'inter_token_latency' | 'request_latency';
+import type { MetricTag } from '../metrics/catalogue.js';
+import type { ErrorList } from '../metrics/errors.js';
+import type { StatName } from '../metrics/summary.js';
+
+export type CurveMetric = Extract<
+  MetricTag,
+  'time_to_first_token' | 'inter_token_latency' | 'request_latency'
+>;
 
 /** One point of a percentile curve: percentile in [0, 100) and the value at it, in ms. */
 export type CurvePoint = readonly [percentile: number, valueMs: number];
@@ -34,5 +41,36 @@ export interface ReportRun {
   ttftOverRun?: Array<readonly [t: number, ttftMs: number]>;
   timeline?: TimelinePoint[];
   errors: Record<string, number>;
+  /** The distinct error messages with counts, most frequent first, and how many were left out. */
+  errorMessages?: ErrorList;
   notes?: string[];
 }
+
+export type HeadlineKey = keyof ReportRun['headline'];
+
+/**
+ * The headline figures (the recipe's), each one statistic of a catalogue metric; whether larger is
+ * better comes from the catalogue. `requests` is the summary's count of valid requests.
+ */
+export const HEADLINE: ReadonlyArray<{
+  key: HeadlineKey;
+  label: string;
+  unit: string;
+  tag: MetricTag;
+  stat: StatName;
+}> = [
+  { key: 'rps', label: 'RPS', unit: 'req/s', tag: 'request_throughput', stat: 'avg' },
+  { key: 'itlAvgMs', label: 'ITL avg', unit: 'ms', tag: 'inter_token_latency', stat: 'avg' },
+  { key: 'ttftAvgMs', label: 'TTFT avg', unit: 'ms', tag: 'time_to_first_token', stat: 'avg' },
+  { key: 'ttftP50Ms', label: 'TTFT p50', unit: 'ms', tag: 'time_to_first_token', stat: 'p50' },
+  { key: 'ttftP90Ms', label: 'TTFT p90', unit: 'ms', tag: 'time_to_first_token', stat: 'p90' },
+  { key: 'ttftP99Ms', label: 'TTFT p99', unit: 'ms', tag: 'time_to_first_token', stat: 'p99' },
+  {
+    key: 'outputTokensPerS',
+    label: 'Output tokens/s',
+    unit: 'tok/s',
+    tag: 'output_token_throughput',
+    stat: 'avg',
+  },
+  { key: 'requests', label: 'Requests', unit: '', tag: 'request_count', stat: 'avg' },
+];
