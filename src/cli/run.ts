@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { RunOutcome, RunProgress } from '../driver/run.js';
 import { EMBEDDED_MOCK, runBenchmark } from '../harness/benchmark.js';
+import { formatErrors } from '../metrics/errors.js';
 import { stat } from '../metrics/summary.js';
 import { formatRunTable } from '../metrics/table.js';
 import { formatDuration } from '../util/format.js';
@@ -63,6 +64,8 @@ export function finalLine(o: RunOutcome): string {
 export function printOutcome(o: RunOutcome, opts: { quiet: boolean; maxErrorRate: number }): void {
   const err = (line: string) => process.stderr.write(`mmload: ${line}\n`);
   if (!opts.quiet) process.stdout.write(`${formatRunTable(o.summary)}\n`);
+  // The table lists the failures' messages; --quiet still says what the server answered.
+  else for (const line of formatErrors(o.summary.errorDetails, 5)) err(line);
   if (!opts.quiet) for (const w of o.summary.client?.warnings ?? []) err(`warning: ${w}`);
   if (o.abortReason) err(`run ended early: ${o.abortReason}`);
   for (const f of o.unwritten) err(`could not write ${f.path}: ${f.error}`);

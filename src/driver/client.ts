@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
+import { errorText } from '../metrics/errors.js';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
 import { readRange } from '../util/read-range.js';
@@ -120,32 +121,18 @@ function connectionKind(err: Error & { code?: string }): ErrorKind {
 }
 
 /**
- * The message of an error response: the `message` of an OpenAI-style JSON error
- * (`{"error":{"message":...}}`, or `{"message":...}`, `{"detail":...}`), else the body's text with
- * HTML tags and runs of whitespace removed, so that the console shows what the server said.
+ * A 2xx answer that is no SSE stream: said with its content type. An HTML page's title joins the
+ * message (a login or error page names itself); a JSON body's start goes to `detail` only, since
+ * it holds per-request ids that would split one error into as many messages as requests.
  */
-export function errorBodyMessage(body: string, contentType: string | undefined): string {
-  const text = body.trim();
-  if (text.startsWith('{')) {
-    try {
-      const j = JSON.parse(text) as {
-        error?: { message?: unknown } | string;
-        message?: unknown;
-        detail?: unknown;
-      };
-      const m =
-        (typeof j.error === 'object' && j.error !== null ? j.error.message : j.error) ??
-        j.message ??
-        j.detail;
-      if (typeof m === 'string' && m.trim()) return m.trim();
-      if (m !== undefined) return JSON.stringify(m);
-    } catch {
-      // a truncated or invalid JSON body: shown as text below
-    }
-  }
-  const plain =
-    /html/i.test(contentType ?? '') || /^<(!doctype|html)/i.test(text) ? text.replace(/<[^>]*>/g, ' ') : text;
-  return plain.replace(/\s+/g, ' ').trim();
+function notAStream(status: number, contentType: string | undefined, body: string): RequestError {
+  const html = /html/i.test(contentType ?? '') || /^\s*</.test(body);
+  return {
+    kind: 'not_sse',
+    status,
+    message: `HTTP ${status} with content-type ${contentType}, not an SSE stream${html ? `: ${errorText(body, 120)}` : ''}`,
+    detail: body.replace(/\s+/g, ' ').trim().slice(0, 200),
+  };
 }
 
 function isEventStream(contentType: string | undefined): boolean {
@@ -228,17 +215,10 @@ export function sendChatRequest(
           ? {
               kind: 'http' as const,
               status,
-              message: `HTTP ${status}: ${errorBodyMessage(errorBody, contentType).slice(0, 500)}`,
+              message: `HTTP ${status}: ${errorText(errorBody, 500)}`,
             }
           : events === 0 && !isEventStream(contentType)
-            ? {
-                kind: 'not_sse' as const,
-                status,
-                message: `HTTP ${status} with content-type ${contentType}, not an SSE stream: ${bodyPrefix
-                  .replace(/\s+/g, ' ')
-                  .trim()
-                  .slice(0, 200)}`,
-              }
+            ? notAStream(status, contentType, bodyPrefix)
             : !done && !finished
               ? { kind: 'truncated' as const, message: 'the stream ended without [DONE] or a finish_reason' }
               : rec.chunkNs.length === 0
@@ -272,9 +252,11 @@ export function sendChatRequest(
       if (ev.error && !streamError)
         streamError = { kind: 'http', message: `error event in the stream: ${ev.error}` };
       if (ev.malformed && !streamError) {
+        // The message stays the same for every request (it groups the errors); the event goes to detail.
         streamError = {
           kind: 'malformed',
-          message: `unparseable SSE event: ${decodeEventData(data.slice(0, 120))}`,
+          message: 'unparseable SSE event (not JSON)',
+          detail: decodeEventData(data.slice(0, 200)),
         };
       }
     };

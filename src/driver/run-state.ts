@@ -27,8 +27,6 @@ export class RunState {
   measuredSent = 0;
   /** Requests sent again on a fresh connection (see client.ts). */
   resends = 0;
-  /** Rate mode: requests that left more than 1 ms after their planned time. */
-  lateSends = 0;
   /** performance.now() at the first request handed to the client (warm-up included). */
   firstRequestMs?: number;
   private reason: string | undefined;

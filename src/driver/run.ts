@@ -68,8 +68,6 @@ export interface RunOutcome {
 }
 
 const LOOP_RESOLUTION_MS = 10;
-/** Sends later than this after their planned time count as late (rate mode). */
-const LATE_NS = 1e6;
 /** Small files are checked whole before the first request, so that a bad line fails fast. */
 const PREVALIDATE_LIMIT = 512 * 1024 * 1024;
 
@@ -111,12 +109,6 @@ async function scheduleOf(o: RunOptions, onInvalid?: (err: InputError) => void):
     intendedOffsets({ rate: o.requestRate, arrival: o.arrival, burstiness: o.burstiness, seed: o.seed }),
     o.concurrency,
   );
-}
-
-/** Send lag behind the plan, from the mmload_send_lag metric's exact statistics. */
-function sendLag(c: MetricsCollector): { p50: number; p99: number; max: number } | undefined {
-  const s = c.stats('mmload_send_lag');
-  return s ? { p50: s.p50, p99: s.p99, max: s.max } : undefined;
 }
 
 function signalOf(reason: unknown): 'SIGINT' | 'SIGTERM' | undefined {
@@ -222,7 +214,6 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
         })
         .then((rec: RequestRecord) => {
           if (rec.resends) state.resends += rec.resends;
-          if (rec.intendedNs !== undefined && rec.startNs - rec.intendedNs > LATE_NS) state.lateSends++;
           const m = requestMetrics(rec);
           if (recordsError === undefined) {
             try {
@@ -361,8 +352,6 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       eventLoopDelayMs: loopDelayStats(loop, LOOP_RESOLUTION_MS),
       preconnected,
       resends: state.resends,
-      lateSends: o.requestRate !== undefined || o.fixedSchedule ? state.lateSends : undefined,
-      sendLagMs: sendLag(collector),
       timeToFirstRequestMs: state.firstRequestMs,
       warnings: [],
     },

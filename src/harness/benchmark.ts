@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
 import type { MockOptions } from '../mock/types.js';
+import { FILES } from '../metrics/exporters.js';
 import { startMockThread } from '../mock/worker.js';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
@@ -81,7 +82,8 @@ export async function runBenchmark(
         ...hooks,
         annotate: mockStats ? async () => ({ embeddedMock: await mockStats() }) : hooks.annotate,
       });
-      if (settings.report !== false && outcome.files.length > 0) {
+      // The report is drawn from the written summary: none when it could not be written.
+      if (settings.report !== false && outcome.files.some((f) => f.endsWith(FILES.json))) {
         const report = await writeRunReport(outcome.artifactDir, log);
         if (report) outcome.files.push(report);
       }

@@ -19,8 +19,11 @@ export type ErrorKind =
 
 export interface RequestError {
   kind: ErrorKind;
+  /** What happened, the same for every request it happened to (errors are grouped by it). */
   message: string;
   status?: number;
+  /** What differs per request (the start of an unexpected body, an unparseable event). */
+  detail?: string;
 }
 
 /** llama.cpp's per-request `timings` (milliseconds and token counts, as the server measured them). */
