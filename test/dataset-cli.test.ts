@@ -182,3 +182,25 @@ test('exit 2 for bad input in every dataset command: a directory, a missing file
     assert.match(r.stderr, re, args.join(' '));
   }
 });
+
+test('generate -o - | head: ends quietly (exit 141, as after SIGPIPE), no spill file left', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [BIN, 'generate', '-o', '-', '--users', '6', '--turns', '4', '--image-size', '320x200'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  // Like head -c: read the first bytes, then close the pipe.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 141, stderr);
+  assert.equal(stderr, '');
+  assert.deepEqual(
+    (await readdir(tmpdir())).filter((f) => f.includes(`mmload-spill-${child.pid}`)),
+    [],
+  );
+});

@@ -9,7 +9,7 @@ import {
   parseSize,
 } from '../dataset/images.js';
 import { TEXT_MODES, type TextMode } from '../dataset/text.js';
-import { UserError } from '../util/errors.js';
+import { ClosedPipeError, UserError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { createProgress, shouldShowProgress } from '../util/progress.js';
 
@@ -59,7 +59,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('output', {
         alias: 'o',
         type: 'string',
-        defaultDescription: `${RECIPE_DEFAULTS.output}, or <users>u_<turns>t_<words>word_text.jsonl with --images-per-row 0`,
+        defaultDescription: RECIPE_DEFAULTS.output,
         describe:
           'Output JSONL file, or - for stdout. A manifest (<file>.manifest.json) is written beside it',
       })
@@ -74,7 +74,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         type: 'number',
         defaultDescription: 'the window',
         describe:
-          'The window, or 0 for text-only rows {"session_id","text"} (no images key): the same text as with images, to compare the two',
+          'The window, or 0 for text-only rows {"session_id","text"}: the same text as with images, to compare the two. Default output then: <users>u_<turns>t_<words>word_text.jsonl',
       })
       .option('words', { type: 'number', default: RECIPE_DEFAULTS.words, describe: 'Words of text per row' })
       .option('image-size', {
@@ -207,6 +207,10 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       );
     } catch (err) {
       progress.done(); // ends the progress line, so the error gets its own
+      if (err instanceof ClosedPipeError) {
+        process.exitCode = err.exitCode;
+        return;
+      }
       throw err;
     } finally {
       process.off('SIGINT', onSigint);

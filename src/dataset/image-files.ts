@@ -84,18 +84,23 @@ export class LocalImageReader {
   }
 
   /**
-   * Reads the image at `resolvedPath` (a row of `datasetFile` names it). Rejects with an
-   * ImageFileError saying why it was refused, or a UserError for a bad image root.
+   * Reads the image at `resolvedPath`, which a row of `datasetFile` names as `written`. Rejects
+   * with an ImageFileError saying why it was refused (naming the file), or a UserError for a
+   * bad image root.
    */
-  async read(resolvedPath: string, datasetFile: string): Promise<LocalImage> {
+  async read(resolvedPath: string, datasetFile: string, written = resolvedPath): Promise<LocalImage> {
     const root = await this.realRoot(datasetFile);
     let real: string;
     try {
       real = await realpath(resolvedPath);
     } catch {
-      throw new ImageFileError(`image file not found: ${resolvedPath}`);
+      throw new ImageFileError(
+        written === resolvedPath
+          ? `${written}: image file not found`
+          : `${written}: image file not found at ${resolvedPath} (relative paths start from the working directory, as in AIPerf)`,
+      );
     }
-    const shown = real === resolvedPath ? resolvedPath : `${resolvedPath} (-> ${real})`;
+    const shown = real === resolvedPath ? written : `${written} (-> ${real})`;
     if (root !== real && !within(root, real)) {
       throw new ImageFileError(
         `${shown} is outside the image root ${root}; pass --image-root to allow another directory (--image-root / allows any)`,

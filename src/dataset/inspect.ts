@@ -102,11 +102,9 @@ export async function inspectDataset(
       p = (async () => {
         let image: LocalImage;
         try {
-          image = await localImages.read(img.resolved, row.file);
+          image = await localImages.read(img.resolved, row.file, img.path);
         } catch (err) {
-          if (err instanceof ImageFileError) {
-            throw new InputError(row.file, row.line, 'images', `${img.path}: ${err.message}`);
-          }
+          if (err instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', err.message);
           throw err;
         }
         const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', image.data)).toString('hex');

@@ -93,7 +93,7 @@ export class ImagePathCache {
     const key = `${row.file}\0${ref.resolved}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = this.files.read(ref.resolved, row.file).then(
+      p = this.files.read(ref.resolved, row.file, ref.path).then(
         ({ data, format }) =>
           Buffer.concat([Buffer.from(`data:image/${format};base64,`), Buffer.from(data.toString('base64'))]),
         (err: unknown) => {
@@ -105,8 +105,7 @@ export class ImagePathCache {
     }
     const r = await p;
     // Every row naming a refused file is refused with its own line.
-    if (r instanceof ImageFileError)
-      throw new InputError(row.file, row.line, 'images', `${ref.path}: ${r.message}`);
+    if (r instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', r.message);
     return r;
   }
 }
