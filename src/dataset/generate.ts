@@ -115,7 +115,7 @@ export function defaultImageDir(output: string): string {
   return output === '-' ? resolve('mmload_images') : `${resolve(output)}_images`;
 }
 
-/** Text bytes a row's text may hold: it is built as one JS string (V8 caps those at ~512 MiB). */
+/** Words a row may hold: its text is built as one JS string (V8 caps those at ~512 MiB). */
 const MAX_TEXT_WORDS = 20_000_000;
 
 function interrupted(signal: AbortSignal): UserError {
