@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -130,12 +130,21 @@ test('a failing image encode leaves no output, no temp file and no image files',
   );
   assert.deepEqual(await readdir(dir), []);
   calls = 0;
-  const imageDir = join(dir, 'imgs');
+  const imageDir = join(dir, 'imgs', 'deeper');
   await assert.rejects(
     generateDataset(small(join(dir, 'g.jsonl'), { encoder, imageMode: 'path', imageDir })),
     /encoder exploded/,
   );
-  assert.deepEqual(await readdir(imageDir), []);
+  assert.deepEqual(await readdir(dir), [], 'the image directories it created are gone too');
+  // A directory that was there before stays, with what it held.
+  await mkdir(imageDir, { recursive: true });
+  await writeFile(join(imageDir, 'mine.txt'), 'keep me');
+  calls = 0;
+  await assert.rejects(
+    generateDataset(small(join(dir, 'h.jsonl'), { encoder, imageMode: 'path', imageDir })),
+    /encoder exploded/,
+  );
+  assert.deepEqual(await readdir(imageDir), ['mine.txt']);
   assert.deepEqual(await readdir(dir), ['imgs']);
 });
 
@@ -175,4 +184,85 @@ test('refuses to overwrite without force', async () => {
   await generateDataset(small(join(dir, 'o.jsonl')));
   await assert.rejects(generateDataset(small(join(dir, 'o.jsonl'))), /already exists; pass --force/);
   await generateDataset(small(join(dir, 'o.jsonl'), { force: true }));
+});
+
+test('text-only rows (--images-per-row 0): no images key, the same text and sessions as with images', async () => {
+  const dir = await tempDir();
+  const withImages = await generateDataset(small(join(dir, 'i.jsonl')));
+  const textOnly = await generateDataset(small(join(dir, 't.jsonl'), { imagesPerRow: 0 }));
+  const lines = (await readFile(textOnly.output, 'utf8')).trimEnd().split('\n');
+  const imageLines = (await readFile(withImages.output, 'utf8')).trimEnd().split('\n');
+  assert.equal(lines.length, 9);
+  for (const [i, line] of lines.entries()) {
+    const row = JSON.parse(line);
+    assert.deepEqual(
+      Object.keys(row),
+      ['session_id', 'text'],
+      'AIPerf single_turn: text only, no images key',
+    );
+    const imageRow = JSON.parse(imageLines[i]!);
+    assert.equal(row.session_id, imageRow.session_id);
+    assert.equal(row.text, imageRow.text);
+  }
+  const m = textOnly.manifest;
+  assert.equal(m.distinctImages, 0);
+  assert.equal(m.rows, 9);
+  assert.deepEqual(m.parameters, {
+    users: 3,
+    turns: 3,
+    window: 2,
+    words: 12,
+    imagesPerRow: 0,
+    text: 'per-row',
+  });
+  assert.equal(withImages.manifest.parameters.imagesPerRow, 2);
+  // The reader (run, inspect) takes them as text rows.
+  const rows = await rowsOf(textOnly.output);
+  assert.deepEqual(rows[4]!.images, []);
+  assert.equal(rows[4]!.texts[0], JSON.parse(imageLines[4]!).text);
+  // Path mode has nothing to write: no image directory appears.
+  await generateDataset(
+    small(join(dir, 'p.jsonl'), { imagesPerRow: 0, imageMode: 'path', imageDir: join(dir, 'img') }),
+  );
+  assert.ok(!(await readdir(dir)).includes('img'));
+});
+
+test('--images-per-row other than 0 or the window, and text-only rows without words, are refused', async () => {
+  const dir = await tempDir();
+  await assert.rejects(
+    generateDataset(small(join(dir, 'x.jsonl'), { imagesPerRow: 1 })),
+    /--images-per-row must be 0 \(text-only rows\) or the window \(2\)/,
+  );
+  await assert.rejects(
+    generateDataset(small(join(dir, 'x.jsonl'), { imagesPerRow: 0, words: 0 })),
+    /neither text nor image/,
+  );
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('nothing is held per row: 200,000 rows generate in a 20 MB heap', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = await tempDir();
+  // The plan used to be an array of row objects: 27 MB for these rows alone (45 MB with images).
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-old-space-size=20',
+      'bin/mmload',
+      'generate',
+      '-o',
+      join(dir, 't.jsonl'),
+      '--users',
+      '100000',
+      '--turns',
+      '2',
+      '--images-per-row',
+      '0',
+      '--words',
+      '1',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /200000 rows, 0 images/);
 });

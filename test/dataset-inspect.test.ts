@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { generateDataset, RECIPE_DEFAULTS } from '../src/dataset/generate.js';
 import { readImageHeader } from '../src/dataset/headers.js';
-import { inspectDataset, layoutOf } from '../src/dataset/inspect.js';
+import { formatSummary, inspectDataset, layoutOf } from '../src/dataset/inspect.js';
 import { InputError } from '../src/util/errors.js';
 
 test('inspect summarises a generated dataset: sessions, 4-of-5 reuse, formats from headers', async () => {
@@ -107,4 +107,52 @@ test('a data URL that does not hold an image is rejected', async () => {
     `{"text":"a","images":["data:image/png;base64,${Buffer.from('not an image at all, really').toString('base64')}"]}\n`,
   );
   await assert.rejects(inspectDataset(f), /does not hold a PNG/);
+});
+
+test('a BOM at the start: the rows are read, and the summary warns that AIPerf would refuse the file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-inspect-'));
+  const f = join(dir, 'bom.jsonl');
+  await writeFile(f, '\ufeff{"session_id":"a","text":"one two"}\n{"session_id":"a","text":"three"}\n');
+  const s = await inspectDataset(f);
+  assert.equal(s.rows, 2);
+  assert.equal(s.bom, true);
+  assert.match(
+    formatSummary(s),
+    /^byte order mark +the file starts with a UTF-8 BOM: mmload skips it, AIPerf's single_turn loader rejects the file/m,
+  );
+  const plain = join(dir, 'plain.jsonl');
+  await writeFile(plain, '{"text":"x"}\n');
+  const p = await inspectDataset(plain);
+  assert.equal(p.bom, false);
+  assert.doesNotMatch(formatSummary(p), /byte order mark/);
+});
+
+test('text-only rows: summarised as such', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-inspect-'));
+  const r = await generateDataset({
+    ...RECIPE_DEFAULTS,
+    users: 2,
+    turns: 3,
+    words: 9,
+    imagesPerRow: 0,
+    output: join(dir, 't.jsonl'),
+  });
+  const s = await inspectDataset(r.output);
+  assert.equal(s.rows, 6);
+  assert.equal(s.images, 0);
+  assert.equal(s.layout, 'interleaved-by-turn');
+  assert.deepEqual(s.wordsPerRow, { min: 9, max: 9, mean: 9 });
+  const text = formatSummary(s);
+  assert.match(text, /^images +none \(text-only rows\)$/m);
+  assert.doesNotMatch(text, /image formats|shared with previous turn/);
+});
+
+test('layouts, streamed: ragged interleaving, a late new session, a session coming back', () => {
+  assert.equal(layoutOf(['a', 'b', 'c', 'a', 'b']), 'interleaved-by-turn');
+  assert.equal(layoutOf(['a', 'b', 'a', 'b', 'c']), 'other');
+  assert.equal(layoutOf(['a', 'b', 'a', 'c', 'b']), 'other');
+  assert.equal(layoutOf(['a', 'a', 'b', 'c', 'c']), 'grouped-by-session');
+  assert.equal(layoutOf(['a', 'a', 'b', 'a']), 'other');
+  assert.equal(layoutOf(['a']), 'one-row-per-session');
+  assert.equal(layoutOf(['a', 'a']), 'grouped-by-session');
 });

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstUseOrder, imageCount, lastUse, planRows, validateShape } from '../src/dataset/plan.js';
+import {
+  firstUseOrder,
+  imageCount,
+  isFirstUse,
+  lastUse,
+  nthNewImage,
+  planRows,
+  rowAt,
+  validateShape,
+  windowSlot,
+} from '../src/dataset/plan.js';
 import { UserError } from '../src/util/errors.js';
 
 test('recipe shape: 240 rows interleaved by turn, 12 images per user, 360 in all', () => {
@@ -55,7 +65,59 @@ for (const s of [
     const last = lastUse(rows);
     assert.equal(last.size, imageCount(s));
   });
+
+  test(`shape ${s.users}u ${s.turns}t ${s.window}w: the streamed plan is the listed one`, () => {
+    const rows = planRows(s);
+    const order = firstUseOrder(rows);
+    // The n-th new image, computed alone, is the n-th of the list.
+    assert.deepEqual(
+      order.map((_, n) => nthNewImage(s, n)),
+      order,
+    );
+    const seen = new Set<number>();
+    // Which slot each live image sits in: an image is never overwritten before its last use.
+    const slotHolder = new Map<number, number>();
+    const last = lastUse(rows);
+    for (const r of rows) {
+      assert.deepEqual(rowAt(s, r.index), r);
+      for (const [k, id] of r.imageIds.entries()) {
+        assert.equal(isFirstUse(s, r.turn, k), !seen.has(id), `row ${r.index} image ${k}`);
+        seen.add(id);
+        const slot = windowSlot(s, id);
+        assert.ok(slot >= 0 && slot < s.users * s.window);
+        const holder = slotHolder.get(slot);
+        if (holder !== undefined && holder !== id) {
+          assert.ok(last.get(holder)! < r.index, `image ${id} overwrites ${holder} still in use`);
+        }
+        slotHolder.set(slot, id);
+      }
+    }
+  });
 }
+
+test('text-only plan: same rows and sessions, no images', () => {
+  const s = { users: 3, turns: 2, window: 4, imagesPerRow: 0 };
+  const rows = planRows(s);
+  assert.equal(rows.length, 6);
+  assert.equal(imageCount(s), 0);
+  for (const r of rows) assert.deepEqual(r.imageIds, []);
+  assert.deepEqual(
+    rows.map((r) => r.sessionId),
+    planRows({ users: 3, turns: 2, window: 4 }).map((r) => r.sessionId),
+  );
+  assert.throws(
+    () => validateShape({ ...s, imagesPerRow: 2 }),
+    /must be 0 \(text-only rows\) or the window \(4\)/,
+  );
+  validateShape({ ...s, imagesPerRow: 4 });
+});
+
+test('a plan past 2^53 image ids is refused, not numbered wrongly', () => {
+  assert.throws(
+    () => validateShape({ users: 2 ** 40, turns: 2 ** 20, window: 1 }),
+    /too many rows to number/,
+  );
+});
 
 test('bad shapes are user errors', () => {
   for (const s of [

@@ -149,3 +149,45 @@ test('other bad rows', async () => {
 test('a missing file is a clear error', async () => {
   await assert.rejects(collect('/nonexistent/x.jsonl'), /\/nonexistent\/x\.jsonl.*no such file/);
 });
+
+test('a UTF-8 BOM at the start is skipped (and reported); offsets still point at the rows', async () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  // The first line is long enough to be read again whole at its offset (past the BOM).
+  const big = `data:image/png;base64,${'A'.repeat(9 * 1024 * 1024)}`;
+  const lines = [JSON.stringify({ session_id: 's', text: 'é first', images: [big] }), '{"text":"second"}'];
+  const content = Buffer.concat([BOM, Buffer.from(`${lines.join('\n')}\n`)]);
+  const path = await tempFile(content);
+  let boms = 0;
+  const rows: DatasetRow[] = [];
+  for await (const r of readDataset(path, { onBom: () => boms++ })) rows.push(r);
+  assert.equal(boms, 1);
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows[0]!.texts, ['é first']);
+  assert.equal(rows[0]!.byteOffset, 3);
+  assert.equal(rows[1]!.byteOffset, 3 + Buffer.byteLength(lines[0]!) + 1);
+  for (const [i, r] of rows.entries()) {
+    assert.equal(content.toString('utf8', r.byteOffset, r.byteOffset + r.byteLength), lines[i]);
+  }
+  const img = rows[0]!.images[0]!;
+  assert.ok(img.kind === 'data-url' && img.fileOffset !== undefined);
+  if (img.kind === 'data-url') {
+    assert.ok(content.subarray(img.fileOffset!, img.fileOffset! + img.url.length).equals(img.url));
+  }
+  // Without the BOM nothing is reported.
+  boms = 0;
+  for await (const _ of readDataset(await tempFile('{"text":"x"}\n'), { onBom: () => boms++ })) {
+  }
+  assert.equal(boms, 0);
+});
+
+test('a BOM anywhere but the start is named (files joined together)', async () => {
+  const e = await rejection(await tempFile('{"text":"a"}\n\ufeff{"text":"b"}\n'));
+  assert.equal(e.line, 2);
+  assert.match(e.message, /in\.jsonl:2: a UTF-8 byte order mark \(BOM\) inside the file/);
+});
+
+test('a directory is not a dataset file', async () => {
+  const e = await rejection(tmpdir());
+  assert.equal(e.exitCode, 2);
+  assert.match(e.message, /: is a directory, not a dataset file$/);
+});

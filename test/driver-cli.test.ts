@@ -89,7 +89,7 @@ test('a bad dataset line fails before anything is sent, naming file, line and fi
   const mock = await startMock({});
   try {
     const r = await mmload(['run', bad, '--url', mock.url, '--artifact-dir', join(dir, 'x'), '--quiet']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, 'an invalid row is bad input');
     assert.match(r.stderr, /bad\.jsonl:3 field "images"/);
     assert.equal(mock.stats().requests, 0);
     const skip = await mmload([
@@ -124,7 +124,7 @@ test('bad flags are rejected with a clear message and exit 2', async () => {
   }
   const missing = await mmload(['run', '/nonexistent.jsonl']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /no such dataset file/);
+  assert.match(missing.stderr, /\/nonexistent\.jsonl: no such file/);
 });
 
 test('the API key comes from the environment and appears in no artifact', async () => {

@@ -91,7 +91,7 @@ test('local image paths: read once each, data URL with the right mime type', asy
   const dir = await mkdtemp(join(tmpdir(), 'mmload-req-'));
   const p = join(dir, 'a.jpg');
   await writeFile(p, Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
-  const cache = new ImagePathCache();
+  const cache = new ImagePathCache({ root: dir });
   const ref = { kind: 'path' as const, path: 'a.jpg', resolved: p };
   const b1 = await json(row({ images: [ref] }), settings, cache);
   assert.equal(b1.messages[0].content[0].image_url.url, 'data:image/jpeg;base64,/9j/4A==');

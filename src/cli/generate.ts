@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { generateDataset, type ImageMode, RECIPE_DEFAULTS } from '../dataset/generate.js';
+import { defaultOutput, generateDataset, type ImageMode, RECIPE_DEFAULTS } from '../dataset/generate.js';
 import {
   IMAGE_CONTENTS,
   IMAGE_FORMATS,
@@ -9,15 +9,16 @@ import {
   parseSize,
 } from '../dataset/images.js';
 import { TEXT_MODES, type TextMode } from '../dataset/text.js';
-import { UserError } from '../util/errors.js';
+import { ClosedPipeError, UserError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { createProgress, shouldShowProgress } from '../util/progress.js';
 
 interface GenerateArgs {
-  output: string;
+  output?: string;
   users: number;
   turns: number;
   window: number;
+  'images-per-row'?: number;
   words: number;
   'image-size': string;
   'image-format': string;
@@ -50,18 +51,31 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .epilog(
         'Writes rows {"session_id","text","images"} interleaved by turn; user u at turn t carries ' +
           'images u*(window+turns-1)+t .. +window-1, so each turn repeats window-1 images of the previous one. ' +
-          "The defaults reproduce the recipe's 30u_8t_5w_8000word_base64.jsonl (about 12.5 GB inline).",
+          "The defaults reproduce the recipe's 30u_8t_5w_8000word_base64.jsonl (about 12.5 GB inline). " +
+          '--images-per-row 0 writes the same rows without images (same text for the same seed). ' +
+          'A plan that cannot fit the disk is refused before anything is written; on any failure or ' +
+          'interruption everything written is removed.',
       )
       .option('output', {
         alias: 'o',
         type: 'string',
-        default: RECIPE_DEFAULTS.output,
+        defaultDescription: RECIPE_DEFAULTS.output,
         describe:
           'Output JSONL file, or - for stdout. A manifest (<file>.manifest.json) is written beside it',
       })
       .option('users', { type: 'number', default: RECIPE_DEFAULTS.users, describe: 'Sessions (users)' })
       .option('turns', { type: 'number', default: RECIPE_DEFAULTS.turns, describe: 'Requests per user' })
-      .option('window', { type: 'number', default: RECIPE_DEFAULTS.window, describe: 'Images per request' })
+      .option('window', {
+        type: 'number',
+        default: RECIPE_DEFAULTS.window,
+        describe: 'Images per request, each turn sliding one image forward',
+      })
+      .option('images-per-row', {
+        type: 'number',
+        defaultDescription: 'the window',
+        describe:
+          'The window, or 0 for text-only rows {"session_id","text"}: the same text as with images, to compare the two. Default output then: <users>u_<turns>t_<words>word_text.jsonl',
+      })
       .option('words', { type: 'number', default: RECIPE_DEFAULTS.words, describe: 'Words of text per row' })
       .option('image-size', {
         type: 'string',
@@ -129,17 +143,24 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         alias: 'q',
         type: 'boolean',
         default: false,
-        describe: 'No progress bar or summary; only errors',
+        describe: 'No progress; only errors and the final summary line',
       }) as unknown as Argv<GenerateArgs>,
   handler: async (a) => {
     const size = parseSize(a['image-size']);
     const threads = intIn('threads', a.threads, 1, 256);
     // sharp and fs share libuv's threadpool: leave room for file I/O beside the encoders.
     process.env.UV_THREADPOOL_SIZE ??= String(threads + 2);
+    const imagesPerRow =
+      a['images-per-row'] === undefined ? undefined : intIn('images-per-row', a['images-per-row'], 0);
+    const output =
+      a.output ?? defaultOutput({ users: a.users, turns: a.turns, words: a.words, imagesPerRow });
     const controller = new AbortController();
-    const onSigint = () => controller.abort();
+    const onSigint = () =>
+      controller.abort(new UserError('interrupted (SIGINT); no output file was written', 130));
+    const onSigterm = () =>
+      controller.abort(new UserError('interrupted (SIGTERM); no output file was written', 143));
     process.once('SIGINT', onSigint);
-    process.once('SIGTERM', onSigint);
+    process.once('SIGTERM', onSigterm);
     const start = performance.now();
     let last = { rows: 0, totalRows: 1, bytes: 0 };
     const progress = createProgress(
@@ -149,13 +170,14 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         const eta = last.rows > 0 ? (s * (last.totalRows - last.rows)) / last.rows : Number.NaN;
         return `generate: rows ${last.rows}/${last.totalRows}  ${formatBytes(last.bytes)}  ${(rate / 1e6).toFixed(0)} MB/s  ETA ${formatDuration(eta)}`;
       },
-      { enabled: shouldShowProgress(a.quiet) && a.output !== '-' },
+      { enabled: shouldShowProgress(a.quiet) && output !== '-' },
     );
     try {
       const result = await generateDataset({
         users: a.users,
         turns: a.turns,
         window: a.window,
+        imagesPerRow,
         words: intIn('words', a.words, 0),
         width: size.width,
         height: size.height,
@@ -165,7 +187,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         imageDir: a['image-dir'],
         text: a.text as TextMode,
         seed: intIn('seed', a.seed, 0),
-        output: a.output,
+        output,
         force: a.force,
         threads,
         pngLevel: a['png-level'] === undefined ? undefined : intIn('png-level', a['png-level'], 0, 9),
@@ -178,12 +200,21 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       });
       const m = result.manifest;
       const s = (performance.now() - start) / 1000;
-      progress.done(
-        `wrote ${result.output}: ${m.rows} rows, ${m.distinctImages} images, ${formatBytes(m.bytes)} in ${s.toFixed(1)} s; sha256 ${m.sha256}`,
+      progress.done();
+      // The summary line is printed even with --quiet (and on stderr: stdout may be the data).
+      process.stderr.write(
+        `wrote ${result.output}: ${m.rows} rows, ${m.distinctImages} images, ${formatBytes(m.bytes)} in ${s.toFixed(1)} s; sha256 ${m.sha256}\n`,
       );
+    } catch (err) {
+      progress.done(); // ends the progress line, so the error gets its own
+      if (err instanceof ClosedPipeError) {
+        process.exitCode = err.exitCode;
+        return;
+      }
+      throw err;
     } finally {
       process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGTERM', onSigterm);
     }
   },
 };

@@ -4,6 +4,7 @@ import { formatSummary, inspectDataset } from '../dataset/inspect.js';
 interface InspectArgs {
   file: string;
   json: boolean;
+  'image-root'?: string;
 }
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
@@ -16,13 +17,24 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
         type: 'boolean',
         default: false,
         describe: 'Print the summary as JSON',
-      }) as unknown as Argv<InspectArgs>,
+      })
+      .option('image-root', {
+        type: 'string',
+        defaultDescription: "the dataset file's directory",
+        describe:
+          'Local image files must lie under this directory (symlinks resolved); a row naming one outside it is an error. / allows any file',
+      })
+      .epilog(
+        'Stops at the first bad row with its file, line and field, exit code 2: bad JSON, unknown ' +
+          'fields, a data URL or local file that is not a PNG, JPEG, WebP or GIF image, a local ' +
+          'image outside --image-root.',
+      ) as unknown as Argv<InspectArgs>,
   handler: async (a) => {
     const controller = new AbortController();
     const onSigint = () => controller.abort();
     process.once('SIGINT', onSigint);
     try {
-      const summary = await inspectDataset(a.file, { signal: controller.signal });
+      const summary = await inspectDataset(a.file, { signal: controller.signal, imageRoot: a['image-root'] });
       process.stdout.write(a.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     } finally {
       process.off('SIGINT', onSigint);

@@ -12,7 +12,7 @@ export function readImageHeader(b: Buffer): ImageHeader {
     return { format: 'png', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return jpegHeader(b);
-  if (b.length >= 10 && b.toString('latin1', 0, 3) === 'GIF') {
+  if (b.length >= 10 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6))) {
     return { format: 'gif', width: b.readUInt16LE(6), height: b.readUInt16LE(8) };
   }
   if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {

@@ -1,8 +1,8 @@
 import { webcrypto } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
 import { InputError } from '../util/errors.js';
 import { dataUrlHead, type ImageHeader, readImageHeader } from './headers.js';
-import { readDataset } from './reader.js';
+import { ImageFileError, imageRootRealPath, type LocalImage, LocalImageReader } from './image-files.js';
+import { datasetFileSize, readDataset } from './reader.js';
 import type { DatasetRow, ImageRef } from './types.js';
 
 export interface Distribution {
@@ -28,6 +28,8 @@ export interface InspectSummary {
   wordsPerRow: Distribution;
   layout: 'interleaved-by-turn' | 'grouped-by-session' | 'one-row-per-session' | 'other';
   orderProblems: string[];
+  /** The file starts with a UTF-8 byte order mark (mmload skips it; AIPerf's loader does not). */
+  bom: boolean;
   seconds: number;
   mbPerSecond: number;
 }
@@ -71,12 +73,17 @@ interface AnalysedImage {
  */
 export async function inspectDataset(
   file: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: {
+    signal?: AbortSignal;
+    /** Local images must lie under it (default: the dataset file's directory). */
+    imageRoot?: string;
+  } = {},
 ): Promise<InspectSummary> {
   const start = performance.now();
-  const { size } = await stat(file).catch(() => {
-    throw new InputError(file, 0, undefined, 'no such file');
-  });
+  const size = await datasetFileSize(file);
+  if (opts.imageRoot !== undefined) await imageRootRealPath(opts.imageRoot);
+  const localImages = new LocalImageReader({ root: opts.imageRoot });
+  let bom = false;
   const pathCache = new Map<string, Promise<AnalysedImage>>();
   const formats = new Map<string, string>(); // content key -> format label
   const kinds: Record<string, number> = {};
@@ -84,7 +91,7 @@ export async function inspectDataset(
   const shared: Record<string, number> = {};
   const imagesPerRow = new Dist();
   const words = new Dist();
-  const order: string[] = [];
+  const layout = new LayoutTracker();
   const problems: string[] = [];
   let images = 0;
   let rows = 0;
@@ -93,24 +100,15 @@ export async function inspectDataset(
     let p = pathCache.get(img.resolved);
     if (!p) {
       p = (async () => {
-        let data: Buffer;
+        let image: LocalImage;
         try {
-          const fh = await open(img.resolved, 'r');
-          try {
-            data = await fh.readFile();
-          } finally {
-            await fh.close();
-          }
-        } catch {
-          throw new InputError(
-            row.file,
-            row.line,
-            'images',
-            `image file not found or unreadable: ${img.resolved}`,
-          );
+          image = await localImages.read(img.resolved, row.file, img.path);
+        } catch (err) {
+          if (err instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', err.message);
+          throw err;
         }
-        const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
-        return { key: digest, header: readImageHeader(data.subarray(0, 65536)) };
+        const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', image.data)).toString('hex');
+        return { key: digest, header: image.header };
       })();
       pathCache.set(img.resolved, p);
     }
@@ -175,9 +173,12 @@ export async function inspectDataset(
     finishRow(head.row, await head.done);
   };
   try {
-    for await (const row of readDataset(file, opts)) {
+    const onBom = () => {
+      bom = true;
+    };
+    for await (const row of readDataset(file, { signal: opts.signal, onBom })) {
       rows++;
-      order.push(row.sessionId ?? `(line ${row.line})`);
+      layout.add(row.sessionId ?? `(line ${row.line})`);
       imagesPerRow.add(row.images.length);
       words.add(countWords(row.texts));
       images += row.images.length;
@@ -210,34 +211,60 @@ export async function inspectDataset(
     sharedWithPreviousTurn: shared,
     imageFormats: formatCounts,
     wordsPerRow: words.get(),
-    layout: layoutOf(order),
+    layout: layout.layout,
     orderProblems: problems,
+    bom,
     seconds,
     mbPerSecond: size / 1e6 / Math.max(seconds, 1e-9),
   };
 }
 
-/** Classifies the order of session ids in the file. */
-export function layoutOf(order: string[]): InspectSummary['layout'] {
-  const distinct = new Set(order);
-  if (distinct.size === order.length) return 'one-row-per-session';
-  // grouped: each session's rows are contiguous
-  const closed = new Set<string>();
-  let grouped = true;
-  for (let i = 0; i < order.length; i++) {
-    const s = order[i]!;
-    if (closed.has(s)) {
-      grouped = false;
-      break;
+/**
+ * Classifies the order of session ids as rows stream past, in memory proportional to the
+ * number of sessions (not rows): grouped if no session comes back after another one started;
+ * interleaved if the file is its first block of distinct sessions repeated (possibly ragged at
+ * the end).
+ */
+export class LayoutTracker {
+  private readonly seen = new Set<string>();
+  private readonly closed = new Set<string>();
+  private readonly block: string[] = [];
+  private blockDone = false;
+  private prev: string | undefined;
+  private rows = 0;
+  private grouped = true;
+  private interleaved = true;
+
+  add(session: string): void {
+    const isNew = !this.seen.has(session);
+    if (this.prev !== undefined && this.prev !== session) {
+      this.closed.add(this.prev);
+      if (this.closed.has(session)) this.grouped = false;
     }
-    if (i + 1 < order.length && order[i + 1] !== s) closed.add(s);
+    if (!this.blockDone) {
+      if (isNew) this.block.push(session);
+      else this.blockDone = true;
+    }
+    if (this.blockDone && (isNew || this.block[this.rows % this.block.length] !== session)) {
+      this.interleaved = false;
+    }
+    this.seen.add(session);
+    this.prev = session;
+    this.rows++;
   }
-  if (grouped) return 'grouped-by-session';
-  // interleaved: the file is the first block of distinct sessions repeated (possibly ragged at the end)
-  const n = distinct.size;
-  const first = order.slice(0, n);
-  if (new Set(first).size === n && order.every((s, i) => s === first[i % n])) return 'interleaved-by-turn';
-  return 'other';
+
+  get layout(): InspectSummary['layout'] {
+    if (this.seen.size === this.rows) return 'one-row-per-session';
+    if (this.grouped) return 'grouped-by-session';
+    return this.interleaved ? 'interleaved-by-turn' : 'other';
+  }
+}
+
+/** Classifies a whole list of session ids (see LayoutTracker). */
+export function layoutOf(order: string[]): InspectSummary['layout'] {
+  const t = new LayoutTracker();
+  for (const s of order) t.add(s);
+  return t.layout;
 }
 
 export function formatSummary(s: InspectSummary): string {
@@ -247,17 +274,27 @@ export function formatSummary(s: InspectSummary): string {
     Object.entries(o)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ') || '-';
+  const textOnly = s.images === 0;
   const lines = [
     `file                 ${s.file} (${(s.bytes / 1e6).toFixed(1)} MB)`,
     `rows                 ${s.rows}`,
     `sessions             ${s.sessions}, turns per session ${d(s.turnsPerSession)}`,
     `layout               ${s.layout}`,
-    `images per row       ${d(s.imagesPerRow)}`,
-    `images               ${s.images} references, ${s.distinctImages} distinct by content (${kv(s.imageKinds)})`,
-    `shared with previous turn of the session: ${kv(s.sharedWithPreviousTurn)}  (images shared: rows)`,
-    `image formats        ${kv(s.imageFormats)}  (distinct images)`,
+    ...(textOnly
+      ? ['images               none (text-only rows)']
+      : [
+          `images per row       ${d(s.imagesPerRow)}`,
+          `images               ${s.images} references, ${s.distinctImages} distinct by content (${kv(s.imageKinds)})`,
+          `shared with previous turn of the session: ${kv(s.sharedWithPreviousTurn)}  (images shared: rows)`,
+          `image formats        ${kv(s.imageFormats)}  (distinct images)`,
+        ]),
     `words per row        ${d(s.wordsPerRow)}`,
     `order problems       ${s.orderProblems.length === 0 ? 'none' : s.orderProblems.join('; ')}`,
+    ...(s.bom
+      ? [
+          "byte order mark      the file starts with a UTF-8 BOM: mmload skips it, AIPerf's single_turn loader rejects the file (remove it: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
+        ]
+      : []),
     `read in              ${s.seconds.toFixed(2)} s (${s.mbPerSecond.toFixed(0)} MB/s)`,
   ];
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { readRange } from '../util/read-range.js';
@@ -20,7 +20,12 @@ import type { DatasetRow, ImageRef } from './types.js';
  */
 export async function* readDataset(
   path: string,
-  opts: { signal?: AbortSignal; onInvalid?: (err: InputError) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onInvalid?: (err: InputError) => void;
+    /** Called when the file starts with a UTF-8 byte order mark (which is skipped). */
+    onBom?: () => void;
+  } = {},
 ): AsyncIterable<DatasetRow> {
   const stream = createReadStream(path, { highWaterMark: 8 * 1024 * 1024, signal: opts.signal });
   const cwd = process.cwd();
@@ -52,8 +57,16 @@ export async function* readDataset(
     return buf;
   };
   try {
+    let first = true;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let from = 0;
+      // Editors on Windows write a BOM; it is no part of the first row (AIPerf's loader
+      // would choke on it: inspect says so).
+      if (first && chunk.length >= UTF8_BOM.length && chunk.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) {
+        from = lineStart = UTF8_BOM.length;
+        opts.onBom?.();
+      }
+      first = false;
       for (;;) {
         const nl = chunk.indexOf(0x0a, from);
         if (nl < 0) break;
@@ -88,14 +101,37 @@ export async function* readDataset(
       if (row) yield row;
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new InputError(path, 0, undefined, 'no such file');
-    }
-    throw err;
+    throw fileError(err, path);
   } finally {
     stream.destroy();
     await fh?.close();
   }
+}
+
+export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The errors of opening a dataset file that the user can fix, as InputErrors naming it. */
+export function fileError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const detail =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'is a directory, not a dataset file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : undefined;
+  return detail ? new InputError(path, 0, undefined, detail) : err;
+}
+
+/** The size of a dataset file; a missing file, a directory or any non-file is an InputError. */
+export async function datasetFileSize(path: string): Promise<number> {
+  const st = await stat(path).catch((err) => {
+    throw fileError(err, path);
+  });
+  if (st.isDirectory()) throw new InputError(path, 0, undefined, 'is a directory, not a dataset file');
+  if (!st.isFile()) throw new InputError(path, 0, undefined, 'is not a regular file');
+  return st.size;
 }
 
 /** Lines split across reads and at least this long are read again whole (see readDataset). */
@@ -226,6 +262,12 @@ export function parseRow(
   const s = new Scanner(buf, file, line);
   s.ws();
   if (s.i >= buf.length) return undefined;
+  if (buf.subarray(s.i, s.i + UTF8_BOM.length).equals(UTF8_BOM)) {
+    s.fail(
+      undefined,
+      'a UTF-8 byte order mark (BOM) inside the file (files joined together?); only the first line may start with one',
+    );
+  }
   const row: DatasetRow = {
     file,
     line,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { manifestPathFor } from '../dataset/manifest.js';
-import { UserError } from '../util/errors.js';
+import { datasetFileSize } from '../dataset/reader.js';
 
 /**
  * What a result records of its dataset, so that it can be cited and shards of one run checked
@@ -23,14 +23,7 @@ export interface DatasetInfo {
 }
 
 export async function datasetInfo(path: string): Promise<DatasetInfo> {
-  let size: number;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
-  } catch {
-    throw new UserError(`${path}: no such dataset file`);
-  }
+  const size = await datasetFileSize(path);
   const info: DatasetInfo = { path, bytes: size };
   try {
     const m = JSON.parse(await readFile(manifestPathFor(path), 'utf8')) as Record<string, unknown>;

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { ImageFileError, type ImageRootOptions, LocalImageReader } from '../dataset/image-files.js';
 import type { DatasetRow, ImageRef } from '../dataset/types.js';
 import { InputError, UserError } from '../util/errors.js';
 
@@ -76,47 +75,38 @@ export function parseExtraInputs(items: readonly string[]): Record<string, unkno
   return out;
 }
 
-const MIME_BY_EXT: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
-
-/** Local image files read and encoded once each (by resolved path) into data URLs. */
+/**
+ * Local image files read and encoded once each (by resolved path) into data URLs. Each file is
+ * confined to the image root and must hold a PNG, JPEG, WebP or GIF image by its content
+ * (dataset/image-files.ts); a refused file is an InputError naming the row that names it.
+ */
 export class ImagePathCache {
-  private readonly cache = new Map<string, Promise<Buffer>>();
+  private readonly files: LocalImageReader;
+  private readonly cache = new Map<string, Promise<Buffer | ImageFileError>>();
 
-  get(ref: Extract<ImageRef, { kind: 'path' }>, row: DatasetRow): Promise<Buffer> {
-    let p = this.cache.get(ref.resolved);
+  /** `root`: the directory local images must lie under (default: each dataset file's own). */
+  constructor(opts: ImageRootOptions = {}) {
+    this.files = new LocalImageReader(opts);
+  }
+
+  async get(ref: Extract<ImageRef, { kind: 'path' }>, row: DatasetRow): Promise<Buffer> {
+    const key = `${row.file}\0${ref.resolved}`;
+    let p = this.cache.get(key);
     if (!p) {
-      const mime = MIME_BY_EXT[extname(ref.resolved).toLowerCase()];
-      if (!mime) {
-        return Promise.reject(
-          new InputError(
-            row.file,
-            row.line,
-            'images',
-            `${ref.path}: unknown image type (use .png, .jpg, .webp or .gif)`,
-          ),
-        );
-      }
-      p = readFile(ref.resolved).then(
-        (bytes) =>
-          Buffer.concat([Buffer.from(`data:${mime};base64,`), Buffer.from(bytes.toString('base64'))]),
-        () => {
-          throw new InputError(
-            row.file,
-            row.line,
-            'images',
-            `${ref.path}: cannot read image file ${ref.resolved}`,
-          );
+      p = this.files.read(ref.resolved, row.file, ref.path).then(
+        ({ data, format }) =>
+          Buffer.concat([Buffer.from(`data:image/${format};base64,`), Buffer.from(data.toString('base64'))]),
+        (err: unknown) => {
+          if (err instanceof ImageFileError) return err;
+          throw err;
         },
       );
-      this.cache.set(ref.resolved, p);
+      this.cache.set(key, p);
     }
-    return p;
+    const r = await p;
+    // Every row naming a refused file is refused with its own line.
+    if (r instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', r.message);
+    return r;
   }
 }
 

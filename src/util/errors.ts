@@ -12,7 +12,10 @@ export class UserError extends Error {
   }
 }
 
-/** A bad line of an input file: the message names the file, the 1-based line and the field. */
+/**
+ * A bad line of an input file: the message names the file, the 1-based line and the field
+ * (line 0: the file as a whole, e.g. missing). Bad input exits 2, like a bad flag.
+ */
 export class InputError extends UserError {
   constructor(
     readonly file: string,
@@ -20,7 +23,19 @@ export class InputError extends UserError {
     readonly field: string | undefined,
     detail: string,
   ) {
-    super(`${file}:${line}${field ? ` field "${field}"` : ''}: ${detail}`, 1);
+    super(`${file}${line > 0 ? `:${line}` : ''}${field ? ` field "${field}"` : ''}: ${detail}`, 2);
     this.name = 'InputError';
+  }
+}
+
+/**
+ * The reader of our output closed the pipe (`mmload generate -o - | head`): not a failure to
+ * report. Commands end quietly with 141, the status a shell gives a process killed by SIGPIPE
+ * (Node ignores that signal, so it is reproduced here).
+ */
+export class ClosedPipeError extends UserError {
+  constructor(target: string) {
+    super(`output pipe closed while writing ${target}`, 141);
+    this.name = 'ClosedPipeError';
   }
 }
