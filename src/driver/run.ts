@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { imageRootRealPath } from '../dataset/image-files.js';
 import { readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import { loopDelayStats } from '../metrics/client-health.js';
@@ -126,6 +127,8 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const clock = hooks.clock ?? realClock;
   const target = parseTarget(o.url);
   const dataset = await datasetInfo(o.dataset);
+  // A mistyped --image-root fails before any work.
+  if (o.imageRoot !== undefined) await imageRootRealPath(o.imageRoot);
   const dir = o.shard ? join(o.artifactDir, shardDirName(o.shard)) : o.artifactDir;
   await prepareArtifactDir(dir);
   let skippedLines = 0;
@@ -163,7 +166,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       tls: target.tls ? await tlsConnectOptions(o) : undefined,
       timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
       cancel: cancel.signal,
-      images: new ImagePathCache(),
+      images: new ImagePathCache({ root: o.imageRoot }),
     });
 
   // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
