@@ -3,6 +3,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { tempPathFor } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { ClosedPipeError } from '../util/pipe.js';
 
 /**
  * Where generated rows go. Every byte written is hashed on the way (for the manifest). A file
@@ -29,7 +30,7 @@ export function describeWriteError(err: unknown, target: string): Error {
   if (code === 'EACCES' || code === 'EPERM')
     return new UserError(`cannot write ${target}: permission denied`, 1);
   if (code === 'ENOENT') return new UserError(`cannot write ${target}: its directory does not exist`, 1);
-  if (code === 'EPIPE') return new UserError(`output pipe closed while writing ${target}`, 1);
+  if (code === 'EPIPE') return new ClosedPipeError(target);
   return err instanceof Error ? err : new Error(String(err));
 }
 
