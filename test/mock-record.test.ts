@@ -118,3 +118,21 @@ test('mmload mock --record with a bad path is refused at once, exit 2, before se
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the threaded mock (run, demo, crosscheck) refuses a bad recordPath as the user`s error, not a bug', async () => {
+  // Built code: under tsx the worker thread cannot load the .ts entry (npm test builds dist/ first).
+  const { startMockThread } = await import(new URL('../dist/mock/worker.js', import.meta.url).href);
+  const errors = await import(new URL('../dist/util/errors.js', import.meta.url).href);
+  await assert.rejects(
+    startMockThread({ port: 0, recordPath: '/nonexistent-dir/rec.jsonl' }),
+    (err: Error) => {
+      assert.ok(err instanceof errors.UserError, `${err.constructor.name}: ${err.message}`);
+      assert.equal((err as Error & { exitCode: number }).exitCode, 2);
+      assert.match(
+        err.message,
+        /^cannot write records to \/nonexistent-dir\/rec\.jsonl: no such file or directory$/,
+      );
+      return true;
+    },
+  );
+});
