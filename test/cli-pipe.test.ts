@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { BIN } from './cli-helpers.js';
 
@@ -67,4 +68,16 @@ test('in a shell pipeline: `| head` gets its lines, mmload says nothing and exit
   assert.equal(r.stdout.length, 100);
   assert.ok(r.stdout.startsWith('{"session_id":"user_0"'));
   assert.equal(r.stderr, 'rc=141\n');
+});
+
+test('stdout on a full disk (/dev/full) is not a closed pipe: exit 1, and said', {
+  skip: !existsSync('/dev/full') && 'no /dev/full here',
+}, () => {
+  for (const args of [['compare', ...RECIPE], ['--help']]) {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" ${args.join(' ')} > /dev/full`], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, args.join(' '));
+    assert.equal(r.stderr, 'mmload: cannot write to stdout: no space left on the device\n');
+  }
 });

@@ -1,6 +1,6 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { UserError } from '../util/errors.js';
-import { fsErrorToUserError } from '../util/fs-errors.js';
+import { fsErrorToUserError, fsReason } from '../util/fs-errors.js';
 import {
   anyPipeClosed,
   CLOSED_PIPE_EXIT,
@@ -13,7 +13,7 @@ import { numberCheckMiddleware, unknownArgumentsMessage } from './argv-checks.js
 import { commands } from './commands.js';
 import { helpWidth, wrapHelp } from './help.js';
 
-/** The whole command line; run by main() and, for --help output, by renderHelp(). */
+/** The whole command line (main() and the help tests). */
 function buildParser(argv: string[]): Argv {
   let parser = yargs(argv)
     .scriptName('mmload')
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   const failed = stdoutFailure();
   if (failed && !process.exitCode) {
-    process.stderr.write(`mmload: cannot write the output: ${failed.code ?? failed.message}\n`);
+    process.stderr.write(`mmload: cannot write to stdout: ${fsReason(failed)}\n`);
     process.exitCode = 1;
   }
   // The reader went away (`| head`): the command itself succeeded, the output did not all arrive.
