@@ -53,18 +53,10 @@ const theirs = (await readFile(recordPath, 'utf8'))
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l) as MockRecord);
-// The mock records the x-session-id header; a session's n-th arrival is its turn n.
-const key = (s: string, i: number) => `${s}#${i}`;
-const mockBy = new Map<string, MockRecord>();
-const seen = new Map<string, number>();
-for (const m of theirs.sort((a, b) => a.arrivalNs - b.arrivalNs)) {
-  const i = seen.get(m.sessionId) ?? 0;
-  seen.set(m.sessionId, i + 1);
-  mockBy.set(key(m.sessionId, i), m);
-}
+// Each request's X-Request-ID is in both records: the join is exact.
+const mockBy = new Map(theirs.map((m) => [m.requestId, m]));
 const ttftErr: number[] = [];
 const queue: number[] = [];
-const sentBySession = new Map<string, number>();
 const startToSent: number[] = [];
 const sentToArrival: number[] = [];
 const arrivalToBody: number[] = [];
@@ -73,11 +65,8 @@ const byTurn = new Map<number, number[]>();
 const itlMine: number[] = [];
 const itlMock: number[] = [];
 for (const rec of mine) {
-  // Warm-up requests reach the mock too: match by each session's send order, then skip them.
-  const nth = sentBySession.get(rec.sessionId) ?? 0;
-  sentBySession.set(rec.sessionId, nth + 1);
   if (rec.warmup) continue;
-  const m = mockBy.get(key(rec.sessionId, nth));
+  const m = mockBy.get(rec.requestId);
   if (!m || rec.error || m.firstTokenNs === undefined || m.lastTokenNs === undefined) continue;
   const ttftMine = (rec.firstChunkNs! - rec.startNs) / 1e6;
   const ttftMock = (m.firstTokenNs - m.arrivalNs) / 1e6;

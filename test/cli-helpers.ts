@@ -1,8 +1,8 @@
-// Runs the built CLI as a user would (node bin/mmload ...). Not a test file.
+// Shared helpers for the CLI tests (not a test file): run the built CLI as a user would.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 
-export const BIN = join(import.meta.dirname, '..', 'bin', 'mmload');
+/** bin/mmload runs dist/ (npm test builds it first). */
+export const BIN = new URL('../bin/mmload', import.meta.url).pathname;
 
 export interface CliResult {
   code: number | null;
@@ -13,35 +13,46 @@ export interface CliResult {
   exitedAt: number;
 }
 
-export function runCli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; onStart?: (pid: number) => void; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Called with the child's pid as soon as it is spawned (to signal it). */
+  onStart?: (pid: number) => void;
+  /** Killed after this long (default 120 s): a hung child fails its test, it does not outlive it. */
+  timeoutMs?: number;
+}
+
+/** Runs `mmload <args>` to the end and collects its output. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
     });
-    p.stderr.on('data', (d) => {
-      stderr += d;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
     });
-    opts.onStart?.(p.pid!);
-    // A hung child must fail its test, not outlive it.
-    const killer = setTimeout(() => {
-      stderr += `\n[test] killed after ${opts.timeoutMs ?? 120_000} ms\n`;
-      p.kill('SIGKILL');
-    }, opts.timeoutMs ?? 120_000);
-    p.on('close', (code, signal) => {
-      clearTimeout(killer);
+    opts.onStart?.(child.pid!);
+    const limit = opts.timeoutMs ?? 120_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[test] mmload ${args.join(' ')} killed after ${limit} ms\n`;
+      child.kill('SIGKILL');
+    }, limit);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, exitedAt: performance.now() });
     });
   });
 }
+
+export const mmload = runCli;
 
 /** Polls `cond` every 20 ms until it holds (or throws after `timeoutMs`). */
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

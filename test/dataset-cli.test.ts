@@ -16,7 +16,7 @@ test('bad generate arguments: exit code 2 and a message naming the option', () =
   const cases: [string[], RegExp][] = [
     [['--window', '0'], /--window must be a positive integer/],
     [['--users', '-3'], /--users must be a positive integer/],
-    [['--turns', 'many'], /--turns must be a positive integer/],
+    [['--turns', 'many'], /--turns many: not a number/],
     [['--image-size', '12'], /--image-size must be WIDTHxHEIGHT/],
     [['--image-size', '0x10'], /--image-size/],
     [['--image-format', 'gif'], /image-format.*Choices/s],

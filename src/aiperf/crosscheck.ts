@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { readDataset } from '../dataset/reader.js';
 import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, runLoad } from '../driver/run.js';
@@ -84,6 +84,8 @@ async function withEndpoint<T>(
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   if (url) return fn(url);
+  // The mock opens its record file at start, before the run creates the artifact dir.
+  await mkdir(dirname(recordPath), { recursive: true });
   const m: ThreadedMock = await startMockThread({
     ...EMBEDDED_MOCK,
     ...mock,

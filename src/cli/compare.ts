@@ -18,12 +18,13 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('results', {
         describe:
           'Result to compare: an artifact directory or its profile_export_mmload.json / profile_export_aiperf.json; ' +
-          "prefix with NAME= to label it (default label: the run's --label, else the directory name)",
+          "prefix with NAME= to label it (else it is named by the run's --label, else by its directory)",
         type: 'string',
         array: true,
       })
       .option('baseline', {
-        describe: 'Label of the result the others are compared with (default: the first)',
+        defaultDescription: 'the first result',
+        describe: 'Label of the result the others are compared with',
         type: 'string',
       })
       .option('format', {

@@ -4,7 +4,7 @@ import { timestampDir } from '../driver/options.js';
 import { EMBEDDED_MOCK } from '../harness/benchmark.js';
 import { formatCrosscheck } from '../metrics/crosscheck.js';
 import { stopSignals } from './run.js';
-import { type CliOnlyArgs, helpText, mockFromArgs, runInputFromArgs, withRunFlags } from './run-flags.js';
+import { type CliOnlyArgs, mockFromArgs, runInputFromArgs, withRunFlags } from './run-flags.js';
 
 interface CrosscheckArgs {
   dataset: string;
@@ -35,10 +35,9 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
       .option('tokenizer', {
         type: 'string',
         requiresArg: true,
-        describe: helpText(
-          "AIPerf's tokenizer for the model: a local Hugging Face tokenizer directory or a hub name",
+        describe: "AIPerf's tokenizer for the model: a local Hugging Face tokenizer directory or a hub name",
+        defaultDescription:
           "with --url: the server's usage counts; without: the word-level fixture (exact for the mock)",
-        ),
       })
       .example('$0 crosscheck data.jsonl', 'both tools against fresh embedded mocks')
       .example(

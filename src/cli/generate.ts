@@ -9,8 +9,9 @@ import {
   parseSize,
 } from '../dataset/images.js';
 import { TEXT_MODES, type TextMode } from '../dataset/text.js';
-import { ClosedPipeError, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
+import { ClosedPipeError } from '../util/pipe.js';
 import { createProgress, shouldShowProgress } from '../util/progress.js';
 
 interface GenerateArgs {
@@ -74,7 +75,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         type: 'number',
         defaultDescription: 'the window',
         describe:
-          'The window, or 0 for text-only rows {"session_id","text"}: the same text as with images, to compare the two. Default output then: <users>u_<turns>t_<words>word_text.jsonl',
+          'The window, or 0 for text-only rows {"session_id","text"}: the same text as with images, to compare the two (written to <users>u_<turns>t_<words>word_text.jsonl unless -o says otherwise)',
       })
       .option('words', { type: 'number', default: RECIPE_DEFAULTS.words, describe: 'Words of text per row' })
       .option('image-size', {
@@ -105,7 +106,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       })
       .option('image-dir', {
         type: 'string',
-        describe: 'Directory for --image-mode path (default: <output>_images)',
+        describe: 'Directory for --image-mode path',
+        defaultDescription: '<output>_images',
       })
       .option('text', {
         type: 'string',
@@ -127,7 +129,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('png-level', {
         type: 'number',
         describe:
-          'PNG zlib level 0-9. Default: 0 for noise (zlib cannot shrink noise; level 6 gives the same size at ~9x the CPU), 6 (PIL default) for screenshot',
+          'PNG zlib level 0-9 (zlib cannot shrink noise: level 6 gives the same size at ~9x the CPU of level 0)',
+        defaultDescription: '0 for noise, 6 (PIL default) for screenshot',
       })
       .option('jpeg-quality', {
         type: 'number',

@@ -4,6 +4,7 @@ import { mergeShards } from '../metrics/merge.js';
 import { formatRunTable } from '../metrics/table.js';
 import { exists } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/output-path.js';
 
 interface MergeArgs {
   inputs: string[];
@@ -32,7 +33,8 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       })
       .option('label', {
         type: 'string',
-        describe: 'label of the merged result (default: the output dir name)',
+        defaultDescription: 'the output dir name',
+        describe: 'label of the merged result',
       })
       .option('force', {
         type: 'boolean',
@@ -49,6 +51,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
         'merge every shard-* dir of a run',
       ) as never,
   handler: async (args) => {
+    await checkOutputDir(args.output);
     if (!args.force && (await exists(`${args.output}/${FILES.json}`))) {
       throw new UserError(`${args.output} already holds a result; pass --force to overwrite it`);
     }

@@ -98,7 +98,7 @@ export const mockCommand: CommandModule<object, MockArgs> = {
       .option('record', {
         type: 'string',
         describe:
-          'Write per-request records (monotonic ns timestamps, tokens, cache hits, faults) as JSONL to this file on exit',
+          'Write per-request records (monotonic ns timestamps, tokens, cache hits, faults) as JSONL to this file, created or emptied at start and written as requests finish',
       })
       .option('fault', {
         type: 'string',
@@ -113,6 +113,7 @@ export const mockCommand: CommandModule<object, MockArgs> = {
   handler: async (a) => {
     const opts = toOptions(a);
     const mock = await startMock(opts).catch((err: NodeJS.ErrnoException) => {
+      if (err instanceof UserError) throw err; // the --record file
       throw new UserError(`cannot listen on ${a.host}:${a.port}: ${err.code ?? err.message}`);
     });
     process.stdout.write(`mmload mock: serving ${opts.model} at ${mock.url}/v1 (Ctrl-C to stop)\n`);
@@ -129,10 +130,15 @@ export const mockCommand: CommandModule<object, MockArgs> = {
       process.on('SIGTERM', onTerm);
     });
     const s = mock.stats();
-    await mock.close();
-    process.stdout.write(
-      `mmload mock: ${s.requests} requests, ${s.outputTokens} output tokens, image cache ${s.imageHits} hits / ${s.imageMisses} misses${opts.recordPath ? `, records in ${opts.recordPath}` : ''}\n`,
+    // The counters are printed even when the last records could not be written.
+    const closed = await mock.close().then(
+      () => undefined,
+      (err: unknown) => err,
     );
+    process.stdout.write(
+      `mmload mock: ${s.requests} requests, ${s.outputTokens} output tokens, image cache ${s.imageHits} hits / ${s.imageMisses} misses${opts.recordPath && !closed ? `, records in ${opts.recordPath}` : ''}\n`,
+    );
+    if (closed) throw closed;
   },
 };
 
@@ -173,8 +179,8 @@ function toOptions(a: MockArgs): Partial<MockOptions> {
     reasoningField: a['reasoning-field'] as ReasoningField,
     defaultMaxTokens: int('default-max-tokens', a['default-max-tokens']),
     recordPath: a.record,
-    // Records are kept in memory only to be written out.
-    keepRecords: a.record !== undefined,
+    // The file is streamed; nothing here reads records back.
+    keepRecords: false,
     faults,
     maxBodyBytes: Math.floor(nonNeg('max-body-mb', a['max-body-mb']) * 1024 * 1024),
   };

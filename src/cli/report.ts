@@ -1,8 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
-import { assertWritable, writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputFile } from '../util/output-path.js';
 
 interface ReportArgs {
   results: string[];
@@ -23,7 +24,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         array: true,
         demandOption: true,
         describe:
-          "mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; `name=path` sets the label (default: the run's --label, else the directory name)",
+          "mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; `name=path` sets the label (else the run's --label, else the directory name)",
       })
       .option('output', {
         alias: 'o',
@@ -33,14 +34,15 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       })
       .option('baseline', {
         type: 'string',
-        describe: 'label of the result the others are compared against (default: the first)',
+        defaultDescription: 'the first result',
+        describe: 'label of the result the others are compared against',
       })
       .option('title', { type: 'string', describe: 'report title' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing output file' })
       .example('$0 report vllm=runs/a dynamo=runs/b -o compare.html', 'compare two runs')
       .example('$0 report artifacts/2026-11-24T12-00-00', 'report of one run') as never,
   handler: async (args) => {
-    await assertWritable(args.output, args.force);
+    await checkOutputFile(args.output, args.force);
     const runs = [];
     for (const spec of args.results) runs.push(await loadReportRun(spec));
     if (args.baseline && !runs.some((r) => r.label === args.baseline)) {

@@ -1,6 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { type OptionSpec, PRESETS, RUN_OPTION_SPECS, type RunInput } from '../driver/options.js';
 import { shardFromEnv } from '../driver/shard.js';
+import { EMBEDDED_MOCK } from '../harness/benchmark.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -25,38 +26,26 @@ function defaultText(s: OptionSpec): string | undefined {
   return String(s.default);
 }
 
-/** The help line of an option: its text, then its default in one form for every command. */
-export function helpText(help: string, dflt: string | undefined): string {
-  return dflt === undefined ? help : `${help} [default: ${dflt}]`;
-}
-
-function readNumber(flag: string, integer: boolean) {
-  return (raw: unknown) => {
-    if (raw === undefined) return undefined;
-    const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-    const text = String(last).trim();
-    const v = text === '' ? Number.NaN : Number(text);
-    if (Number.isNaN(v)) throw new UserError(`--${flag} ${text || '""'}: not a number`);
-    if (integer && !Number.isInteger(v)) throw new UserError(`--${flag} ${text}: must be a whole number`);
-    return v;
-  };
-}
-
+/**
+ * The option as yargs declares it. Defaults are shown as yargs' own `[default: x]` hint
+ * (`defaultDescription`), never set as yargs defaults: an option the user did not give stays
+ * undefined, so that a preset can fill it before the table's default does (resolveRunOptions).
+ * Numbers are yargs numbers: the CLI's middleware names a value that is not one as it was typed.
+ */
 function yargsOption(s: OptionSpec): Options {
-  const describe = helpText(s.help, defaultText(s));
-  const group = `${s.group}:`;
+  const base: Options = { describe: s.help, group: `${s.group}:`, defaultDescription: defaultText(s) };
   switch (s.type) {
     case 'boolean':
-      return { type: 'boolean', describe, group };
+      return { ...base, type: 'boolean' };
     case 'number':
     case 'integer':
-      return { describe, group, requiresArg: true, coerce: readNumber(s.flag!, s.type === 'integer') };
+      return { ...base, type: 'number', requiresArg: true };
     case 'choice':
-      return { type: 'string', choices: s.choices as string[], describe, group };
+      return { ...base, type: 'string', choices: s.choices as string[] };
     case 'list':
-      return { type: 'string', array: true, describe, group };
+      return { ...base, type: 'string', array: true };
     default:
-      return { type: 'string', requiresArg: true, describe, group };
+      return { ...base, type: 'string', requiresArg: true };
   }
 }
 
@@ -82,21 +71,24 @@ export function withRunFlags(y: Argv<any>): Argv<any> {
         "the recipe's AIPerf flags: qwen36 = concurrency 30, max_tokens 1024, min_tokens 1024, ignore_eos, 2 warm-up requests",
     })
     .option('mock-ttft-ms', {
+      type: 'number',
       group: 'Embedded mock (without --url):',
       requiresArg: true,
-      coerce: readNumber('mock-ttft-ms', false),
-      describe: helpText('base time to first token', '40'),
+      defaultDescription: String(EMBEDDED_MOCK.ttftMs),
+      describe: 'base time to first token',
     })
     .option('mock-itl-ms', {
+      type: 'number',
       group: 'Embedded mock (without --url):',
       requiresArg: true,
-      coerce: readNumber('mock-itl-ms', false),
-      describe: helpText('inter-token latency', '4'),
+      defaultDescription: String(EMBEDDED_MOCK.itlMs),
+      describe: 'inter-token latency',
     })
     .option('quiet', {
       type: 'boolean',
       group: 'Output:',
-      describe: helpText('no progress and no table: only errors and the final summary line', 'false'),
+      defaultDescription: 'false',
+      describe: 'no progress and no table: only errors and the final summary line',
     });
 }
 

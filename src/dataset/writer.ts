@@ -2,7 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { tempPathFor } from '../util/atomic.js';
-import { ClosedPipeError, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { ClosedPipeError } from '../util/pipe.js';
 
 /**
  * Where generated rows go. Every byte written is hashed on the way (for the manifest). A file

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
-import type { MockOptions } from '../mock/types.js';
 import { FILES } from '../metrics/exporters.js';
+import type { MockOptions } from '../mock/types.js';
 import { startMockThread } from '../mock/worker.js';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';

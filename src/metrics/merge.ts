@@ -123,6 +123,9 @@ interface RecordLine {
 /** Streams a shard's records, each with the epoch-minus-monotonic offset of its shard's clock. */
 async function* shardRecords(dir: string): AsyncGenerator<{ rec: RequestRecord; offsetNs: number }> {
   const path = join(dir, FILES.records);
+  // A read error (records.jsonl a directory) would carry no path: name it here.
+  if (!(await stat(path).catch(() => undefined))?.isFile())
+    throw new UserError(`${path}: missing or not a file`);
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
   for await (const line of lines) {

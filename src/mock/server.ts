@@ -6,7 +6,7 @@ import { decideFault, type FaultDecision } from './faults.js';
 import { ImageCache } from './image-cache.js';
 import { isInstant, tokenOffsetsMs, ttftMs } from './latency.js';
 import { prometheusText } from './metrics.js';
-import { sessionIdOf, writeRecords } from './record.js';
+import { openRecordSink, type RecordSink, sessionIdOf } from './record.js';
 import { type ChatRequest, RequestError, toChatRequest } from './request.js';
 import { requestRng } from './rng.js';
 import { ChunkWriter, completionBody, errorBody } from './stream.js';
@@ -31,7 +31,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   const cache = new ImageCache(o.cacheCapacity);
   const scheduler = new Scheduler();
   const records: MockRecord[] = [];
-  const keep = o.keepRecords || o.recordPath !== undefined;
+  let sink: RecordSink | undefined;
   const stats: MockStats = {
     requests: 0,
     completions: 0,
@@ -53,7 +53,8 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   const finishRecord = (r: MockRecord): void => {
     if (!inFlight.delete(r)) return;
     stats.inFlight--;
-    if (keep) records.push(r);
+    if (o.keepRecords) records.push(r);
+    sink?.add(r);
   };
 
   const sendError = (res: ServerResponse, status: number, message: string, type: string): void => {
@@ -82,7 +83,9 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     const fault: FaultDecision | undefined = decideFault(o.faults, index + 1, rand);
     const rec: MockRecord = {
       index,
-      sessionId: sessionIdOf(req.headers['x-session-id'], chat.text),
+      // AIPerf and mmload name the session in X-Correlation-ID; older clients in X-Session-Id.
+      sessionId: sessionIdOf(req.headers['x-correlation-id'] ?? req.headers['x-session-id'], chat.text),
+      requestId: typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : undefined,
       arrivalNs,
       bodyNs,
       status: 200,
@@ -326,6 +329,15 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       resolve();
     });
   });
+  if (o.recordPath !== undefined) {
+    // Opened once listening, so that a busy port does not truncate an earlier record file.
+    try {
+      sink = await openRecordSink(o.recordPath);
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
+  }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
 
@@ -346,7 +358,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         r.aborted = true;
         finishRecord(r);
       }
-      if (o.recordPath) await writeRecords(o.recordPath, records);
+      await sink?.close();
     },
   };
 }

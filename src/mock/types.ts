@@ -49,9 +49,9 @@ export interface MockOptions {
   reasoningField: ReasoningField;
   /** Output length when the request gives neither max_tokens nor max_completion_tokens. */
   defaultMaxTokens: number;
-  /** JSONL of per-request records, written on close (atomically). */
+  /** JSONL of per-request records, opened at start and written as requests finish (record.ts). */
   recordPath?: string;
-  /** Keep per-request records in memory for records() (off for long benchmark runs). */
+  /** Keep per-request records in memory for records() (off for long benchmark runs; recordPath does not need it). */
   keepRecords: boolean;
   faults: FaultConfig;
   /** Larger request bodies are answered 413 (protects the mock's memory). */
@@ -82,6 +82,8 @@ export const DEFAULT_MOCK_OPTIONS: MockOptions = {
 export interface MockRecord {
   index: number;
   sessionId: string;
+  /** The client's X-Request-ID, to join this record with the client's own. */
+  requestId?: string;
   arrivalNs: number;
   bodyNs: number;
   firstTokenNs?: number;
@@ -120,6 +122,6 @@ export interface MockHandle {
   port: number;
   close(): Promise<void>;
   stats(): MockStats;
-  /** Per-request records so far (also written to recordPath on close). */
+  /** Per-request records so far, when keepRecords. */
   records(): readonly MockRecord[];
 }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { UserError } from '../util/errors.js';
 import type { MockOptions, MockStats } from './types.js';
 
 /**
@@ -19,12 +20,15 @@ export async function startMockThread(opts: Partial<MockOptions>): Promise<Threa
   // Under tsx (tests, benches) the sources are .ts; built, they are .js beside this file.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const worker = new Worker(new URL(`./worker-entry${ext}`, import.meta.url), { workerData: opts });
-  const [ready] = (await Promise.race([
-    once(worker, 'message'),
-    once(worker, 'error').then(([err]) => {
-      throw err;
-    }),
-  ])) as [{ url: string; port: number }];
+  // once() rejects on the worker's 'error' event: a startMock that throws ends up here.
+  const [ready] = (await once(worker, 'message').catch((err: unknown) => {
+    // Crossing the thread keeps name and exitCode but not the class: a bad recordPath is still
+    // the user's error, not a bug.
+    const e = err as { name?: string; message?: string; exitCode?: unknown };
+    if (e.name === 'UserError' && typeof e.exitCode === 'number')
+      throw new UserError(e.message ?? '', e.exitCode);
+    throw err;
+  })) as [{ url: string; port: number }];
   const ask = async (type: 'stats' | 'close'): Promise<MockStats> => {
     const reply = new Promise<MockStats>((resolve, reject) => {
       const onMsg = (m: { type: string; stats: MockStats }) => {

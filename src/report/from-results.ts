@@ -7,6 +7,7 @@ import { FILES } from '../metrics/exporters.js';
 import { readResult } from '../metrics/readers.js';
 import { percentileOfSorted } from '../metrics/statistics.js';
 import { type Summary, stat } from '../metrics/summary.js';
+import { UserError } from '../util/errors.js';
 import { type CurveMetric, type CurvePoint, HEADLINE, type ReportRun, type TimelinePoint } from './model.js';
 
 /** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
@@ -44,13 +45,20 @@ async function readRecordValues(path: string): Promise<RecordValues> {
     ends: [],
   };
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
   for await (const line of lines) {
+    n++;
     if (line.trim() === '') continue;
-    const r = JSON.parse(line) as {
+    let r: {
       metadata?: { benchmark_phase?: string; request_start_ns?: number; request_end_ns?: number };
       metrics?: Record<string, { value?: unknown }>;
       error?: unknown;
     };
+    try {
+      r = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${path}:${n}: not valid JSON (${(err as Error).message})`);
+    }
     if (r.metadata?.benchmark_phase && r.metadata.benchmark_phase !== 'profiling') continue;
     const value = (tag: string) => {
       const v = r.metrics?.[tag]?.value;

@@ -27,15 +27,3 @@ export class InputError extends UserError {
     this.name = 'InputError';
   }
 }
-
-/**
- * The reader of our output closed the pipe (`mmload generate -o - | head`): not a failure to
- * report. Commands end quietly with 141, the status a shell gives a process killed by SIGPIPE
- * (Node ignores that signal, so it is reproduced here).
- */
-export class ClosedPipeError extends UserError {
-  constructor(target: string) {
-    super(`output pipe closed while writing ${target}`, 141);
-    this.name = 'ClosedPipeError';
-  }
-}
