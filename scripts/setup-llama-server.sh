@@ -72,7 +72,8 @@ if [ ! -x "$SERVER" ]; then
   src="$(find "$work" -maxdepth 3 -type d -name llama.cpp | head -n 1)"
   [ -n "$src" ] && [ -f "$src/CMakeLists.txt" ] || die "llama.cpp sources not found in the sdist"
   say "building llama-server with $JOBS jobs (about 20 minutes on 2 cores; cached in $SERVER_DIR)"
-  # GGML_NATIVE=OFF: a binary that runs on any x86-64 machine the cache may move to.
+  # GGML_NATIVE=OFF: not tied to this CPU (on x86-64 ggml then still enables AVX2, FMA and F16C),
+  # for a cache that may move to another machine.
   cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF \
     -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF >"$work/cmake.log" 2>&1 ||

@@ -15,12 +15,13 @@ import {
   textDataset,
 } from './helpers.js';
 
-// 50 sessions x 4 turns at the server's 4 slots: 200 requests, each on a connection the server
-// closes after its stream, so that a client racing those closes would fail some of them.
-const SESSIONS = 50;
+// 40 sessions x 4 turns at the server's 4 slots: 160 requests, each on a connection the server
+// closes after its stream, so that a client racing those closes would fail some of them (~4 %
+// did before mmload resent such requests). About 2 minutes on a busy 2-core machine.
+const SESSIONS = 40;
 const TURNS = 4;
 const REQUESTS = SESSIONS * TURNS;
-const MAX_TOKENS = 24;
+const MAX_TOKENS = 16;
 
 /** llama-server's /metrics counter, from the Prometheus text format. */
 async function tokensPredicted(url: string): Promise<number> {
@@ -53,14 +54,18 @@ before(
       ],
       600_000,
     );
-    assert.equal(r.code, 0, shown(r));
+    // Each test below checks its own part, so a failed request does not hide the other checks.
+    assert.ok(r.code === 0 || r.code === 1, `mmload run did not finish:\n${shown(r)}`);
     records = await readRecords(out);
     summary = await readSummary(out);
   },
   { timeout: 660_000 },
 );
 
-test('mmload run: every request sent once and answered, none failed', () => {
+/** The requests that were answered (all of them, when the first test passes). */
+const answered = () => records.filter((x) => x.error === null);
+
+test('mmload run: every request sent once and answered, none failed, exit 0', () => {
   assert.equal(records.length, REQUESTS);
   assert.deepEqual(
     records.map((x) => x.mmload.index).sort((a, b) => a - b),
@@ -74,10 +79,12 @@ test('mmload run: every request sent once and answered, none failed', () => {
   );
   assert.equal(summary.request_count?.avg, REQUESTS);
   assert.equal(summary.error_request_count?.avg ?? 0, 0);
+  assert.equal(r.code, 0, shown(r));
 });
 
 test("output tokens: each request's count is the server's usage.completion_tokens and timings.predicted_n", () => {
-  for (const x of records) {
+  assert.ok(answered().length > 0, 'some requests were answered');
+  for (const x of answered()) {
     const { outputTokens, outputTokensSource, serverTimings } = x.mmload;
     assert.equal(outputTokensSource, 'usage', `request ${x.mmload.index} counted from the server's usage`);
     // ignore_eos: the server generates exactly max_tokens.
@@ -86,17 +93,22 @@ test("output tokens: each request's count is the server's usage.completion_token
     assert.equal(serverTimings.predicted_n, outputTokens, `request ${x.mmload.index}`);
     assert.equal(x.metrics.output_sequence_length?.value, outputTokens);
   }
-  assert.equal(summary.total_osl?.avg, REQUESTS * MAX_TOKENS);
+  assert.equal(summary.total_osl?.avg, answered().length * MAX_TOKENS);
 });
 
 test("ITL: within 1 % of the server's own time per generated token", () => {
   // Both measure first token to last token over n - 1 gaps (llama-server: predicted_ms / (n - 1)).
   // That holds when every token arrived as its own content chunk: a token the server does not
   // stream as text (a special token) would end mmload's clock earlier than the server's.
-  const whole = records.filter((x) => x.mmload.chunkNs.length === x.mmload.outputTokens);
+  const ok = answered();
+  const whole = ok.filter((x) => x.mmload.chunkNs.length === x.mmload.outputTokens);
   assert.ok(
-    whole.length >= REQUESTS * 0.8,
-    `${whole.length} of ${REQUESTS} requests streamed one chunk per token (expected most)`,
+    whole.length > 0 && whole.length >= ok.length * 0.8,
+    `${whole.length} of ${ok.length} requests streamed one chunk per token (expected most)`,
+  );
+  assert.ok(
+    whole.every((x) => x.mmload.serverTimings?.predicted_per_token_ms !== undefined),
+    "each record keeps the stream's timings (mmload.serverTimings.predicted_per_token_ms)",
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const client = mean(whole.map((x) => x.metrics.inter_token_latency!.value as number));

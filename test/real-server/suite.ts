@@ -89,7 +89,10 @@ interface Running {
 function startServer(s: Setup, port: number, log: string): Running {
   const args = [
     ...['-m', s.model, '--alias', MODEL_ALIAS, '--host', '127.0.0.1', '--port', String(port)],
-    ...['-c', '8192', '-np', '4', '-t', '2', '--metrics'],
+    // One thread: llama.cpp's threads wait for each other at every step, and with two on two
+    // cores shared with mmload (and AIPerf) one of them is often descheduled: measured here,
+    // 500-1000 ms per token with -t 2 against 33-65 ms with -t 1 on a busy machine.
+    ...['-c', '8192', '-np', '4', '-t', '1', '--metrics'],
   ];
   const fd = openSync(log, 'a');
   const child = spawn('sh', ['-c', WRAPPER, 'sh', s.server, ...args], { stdio: ['pipe', fd, fd] });
