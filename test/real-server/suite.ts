@@ -149,13 +149,42 @@ function testFiles(args: string[]): string[] {
     .map((f) => relative(PROJECT_ROOT, join(dir, f)));
 }
 
-function runTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-    env,
-  });
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+interface TestResult {
+  code: number;
+  /** From a TAP copy of the report: `# pass N`, `# fail N` (cancelled tests count as failed). */
+  passed?: number;
+  failed?: number;
+}
+
+/** The process group of the running tests (node --test, its file runners, the mmload they start). */
+let testGroup: number | undefined;
+
+/** node --test on the files, reported as usual on our stdout and as TAP into `tapFile` for the counts. */
+async function runTests(files: string[], env: NodeJS.ProcessEnv, tapFile: string): Promise<TestResult> {
+  const reporter = process.stdout.isTTY ? 'spec' : 'tap'; // node's own default
+  const child = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', '--test', '--test-concurrency=1'],
+      ...[`--test-reporter=${reporter}`, '--test-reporter-destination=stdout'],
+      ...['--test-reporter=tap', `--test-reporter-destination=${tapFile}`],
+      ...files,
+    ],
+    // Its own process group, so that a signal to this suite can be passed to every test process.
+    { cwd: PROJECT_ROOT, stdio: 'inherit', env, detached: true },
+  );
+  testGroup = child.pid;
+  const code = await new Promise<number>((resolve) =>
+    child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+  );
+  let tap = '';
+  try {
+    tap = readFileSync(tapFile, 'utf8');
+  } catch {
+    return { code };
+  }
+  const count = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return { code, passed: count('pass'), failed: count('fail') + count('cancelled') };
 }
 
 async function main(): Promise<number> {
@@ -163,9 +192,18 @@ async function main(): Promise<number> {
   const s = await setup();
   const dir = await mkdtemp(join(tmpdir(), 'mmload-real-server-'));
   let server: Running | undefined;
+  let result: TestResult | undefined;
   const stop = async (signal: NodeJS.Signals) => {
-    say(`${signal}: stopping llama-server`);
+    say(`${signal}: stopping the tests and llama-server`);
+    if (testGroup !== undefined) {
+      try {
+        process.kill(-testGroup, signal);
+      } catch {
+        // Already gone.
+      }
+    }
     if (server) await stopServer(server);
+    say('llama-server stopped');
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', stop);
@@ -186,20 +224,22 @@ async function main(): Promise<number> {
       }
     }
     say(`llama-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s since the suite started`);
-    const code = await runTests(testFiles(process.argv.slice(2)), {
+    const env = {
       ...process.env,
       MMLOAD_REAL_URL: server.url,
       MMLOAD_REAL_MODEL: MODEL_ALIAS,
       MMLOAD_REAL_TOKENIZER: s.tokenizer,
       MMLOAD_REAL_LOG: server.log,
-    });
-    say(`tests exited ${code}; suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    return code;
+    };
+    result = await runTests(testFiles(process.argv.slice(2)), env, join(dir, 'report.tap'));
+    return result.code;
   } finally {
     if (server) {
       await stopServer(server);
-      say('llama-server stopped');
+      say(`llama-server stopped; the suite took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
+    // Last, so that a log reader finds the counts at the end, after the server's shutdown lines.
+    if (result?.passed !== undefined) say(`${result.passed} passed, ${result.failed} failed`);
   }
 }
 
