@@ -19,6 +19,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_ROOT } from '../../src/aiperf/locate.js';
 
 const MODEL_ALIAS = 'SmolLM2-135M-Instruct';
+
+/**
+ * Process groups of our children that a signal to the suite is passed to: the setup script (with
+ * its compiler) and the tests (node --test, its file runners, the mmload they start). Each has its
+ * own group so that the whole tree gets the signal, not only the direct child.
+ */
+const groups = new Set<number>();
 const HEALTH_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -35,13 +42,15 @@ interface Setup {
 /** Runs the setup script, its progress on our stderr, and reads its `key=value` result lines. */
 async function setup(): Promise<Setup> {
   const script = join(PROJECT_ROOT, 'scripts', 'setup-llama-server.sh');
-  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  groups.add(child.pid!);
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d;
     process.stderr.write(d);
   });
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  groups.delete(child.pid!);
   if (code !== 0) throw new Error(`scripts/setup-llama-server.sh exited ${code} (its output is above)`);
   const values = new Map(
     out
@@ -156,9 +165,6 @@ interface TestResult {
   failed?: number;
 }
 
-/** The process group of the running tests (node --test, its file runners, the mmload they start). */
-let testGroup: number | undefined;
-
 /** node --test on the files, reported as usual on our stdout and as TAP into `tapFile` for the counts. */
 async function runTests(files: string[], env: NodeJS.ProcessEnv, tapFile: string): Promise<TestResult> {
   const reporter = process.stdout.isTTY ? 'spec' : 'tap'; // node's own default
@@ -170,10 +176,9 @@ async function runTests(files: string[], env: NodeJS.ProcessEnv, tapFile: string
       ...['--test-reporter=tap', `--test-reporter-destination=${tapFile}`],
       ...files,
     ],
-    // Its own process group, so that a signal to this suite can be passed to every test process.
     { cwd: PROJECT_ROOT, stdio: 'inherit', env, detached: true },
   );
-  testGroup = child.pid;
+  groups.add(child.pid!);
   const code = await new Promise<number>((resolve) =>
     child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
   );
@@ -189,15 +194,13 @@ async function runTests(files: string[], env: NodeJS.ProcessEnv, tapFile: string
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const s = await setup();
-  const dir = await mkdtemp(join(tmpdir(), 'mmload-real-server-'));
   let server: Running | undefined;
   let result: TestResult | undefined;
   const stop = async (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the tests and llama-server`);
-    if (testGroup !== undefined) {
+    for (const group of groups) {
       try {
-        process.kill(-testGroup, signal);
+        process.kill(-group, signal);
       } catch {
         // Already gone.
       }
@@ -208,6 +211,8 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const s = await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-real-server-'));
   try {
     // A port free a moment ago may be taken by the time the server binds: try a few.
     for (let attempt = 1; ; attempt++) {
