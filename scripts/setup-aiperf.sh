@@ -12,6 +12,14 @@ PYTHON="${PYTHON:-python3}"
 say() { printf 'setup-aiperf: %s\n' "$*"; }
 die() { printf 'setup-aiperf: error: %s\n' "$*" >&2; exit 1; }
 
+# Test files that need AIPerf each call this script: if two run at once, the second waits for the
+# first's pip install instead of installing into the same venv beside it.
+mkdir -p "$(dirname "$VENV")"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$VENV.lock"
+  flock -n 9 || { say "another setup-aiperf is installing into $VENV: waiting for it"; flock 9; }
+fi
+
 if [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/aiperf" ]; then
   have="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("aiperf"))' 2>/dev/null || true)"
   if [ "$have" = "$AIPERF_VERSION" ]; then

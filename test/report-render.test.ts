@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { renderReport } from '../src/report/html.js';
 import type { CurvePoint, ReportRun } from '../src/report/model.js';
+import { findChromium } from './tool-helpers.js';
 
 /** A deterministic synthetic run: latencies that grow with the percentile, a timeline, some errors. */
 function run(label: string, scale: number, errors: Record<string, number>): ReportRun {
@@ -40,8 +41,10 @@ test('the report renders in a real browser: charts drawn, no console errors, no 
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'report.html');
   await writeFile(file, html);
+  const found = await findChromium();
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: found.executablePath,
+    ...(found.env ? { env: found.env } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',

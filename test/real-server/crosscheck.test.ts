@@ -1,0 +1,49 @@
+// `mmload crosscheck` against llama-server: mmload, then the real AIPerf, on the same workload, with
+// the model's own tokenizer (rebuilt from its GGUF by scripts/setup-llama-server.sh) given to AIPerf.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import type { Crosscheck } from '../../src/metrics/crosscheck.js';
+import { ensureAiperf } from '../tool-helpers.js';
+import { mmload, realServer, shown, textDataset } from './helpers.js';
+
+const SESSIONS = 8;
+const TURNS = 4;
+const REQUESTS = SESSIONS * TURNS;
+const MAX_TOKENS = 16;
+
+before(() => ensureAiperf(), { timeout: 900_000 });
+
+test('crosscheck against llama-server: both tools count the same requests and output tokens, verdict printed', {
+  timeout: 900_000,
+}, async () => {
+  const server = realServer();
+  const { dir, path } = await textDataset(SESSIONS, TURNS);
+  const out = join(dir, 'xc');
+  const r = await mmload(
+    [
+      ...['crosscheck', path, '--url', server.url, '--model', server.model, '--tokenizer', server.tokenizer],
+      ...['--concurrency', '4', '--max-tokens', String(MAX_TOKENS)],
+      // cache_prompt:false: AIPerf replays the prompts mmload just sent; from llama-server's prompt
+      // cache its TTFTs would be shorter than mmload's for a reason that is not the client's.
+      ...['--extra-inputs', 'ignore_eos:true', 'cache_prompt:false'],
+      ...['--artifact-dir', out],
+    ],
+    840_000,
+  );
+  assert.ok(existsSync(join(out, 'crosscheck.json')), `crosscheck wrote no crosscheck.json:\n${shown(r)}`);
+  const report = JSON.parse(await readFile(join(out, 'crosscheck.json'), 'utf8')) as Crosscheck;
+  const row = (title: string) => {
+    const found = report.rows.find((x) => x.check.title === title);
+    assert.ok(found, `crosscheck.json has a "${title}" row`);
+    return found;
+  };
+  assert.equal(row('requests').mmload, REQUESTS);
+  assert.equal(row('requests').aiperf, REQUESTS);
+  assert.equal(row('output tokens').mmload, REQUESTS * MAX_TOKENS);
+  assert.equal(row('output tokens').aiperf, row('output tokens').mmload);
+  assert.match(r.stdout, /mmload and AIPerf (agree within|DIFFER beyond)/, 'the verdict is printed');
+  assert.equal(r.code, 0, shown(r));
+});
