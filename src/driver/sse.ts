@@ -185,12 +185,7 @@ interface ChunkJson {
     };
     finish_reason?: unknown;
   }>;
-  timings?: {
-    prompt_n?: unknown;
-    prompt_ms?: unknown;
-    predicted_n?: unknown;
-    predicted_ms?: unknown;
-  } | null;
+  timings?: Record<string, unknown> | null;
   usage?: {
     completion_tokens?: unknown;
     prompt_tokens?: unknown;
@@ -231,12 +226,9 @@ export function classifyObject(obj: unknown): EventInfo {
     if (typeof choice.finish_reason === 'string') info.finish = true;
   }
   if (c.timings && typeof c.timings === 'object') {
-    info.timings = {
-      promptN: num(c.timings.prompt_n),
-      promptMs: num(c.timings.prompt_ms),
-      predictedN: num(c.timings.predicted_n),
-      predictedMs: num(c.timings.predicted_ms),
-    };
+    const t: ServerTimings = {};
+    for (const [k, v] of Object.entries(c.timings)) if (num(v) !== undefined) t[k] = v as number;
+    info.timings = t;
   }
   if (c.usage) {
     info.usage = {

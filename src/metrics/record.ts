@@ -26,12 +26,18 @@ export interface RequestError {
   detail?: string;
 }
 
-/** llama.cpp's per-request `timings` (milliseconds and token counts, as the server measured them). */
+/**
+ * The server's own per-request `timings` object as it sent it (llama.cpp: prompt_n, prompt_ms,
+ * predicted_n, predicted_ms, predicted_per_token_ms...): its numeric fields under its own names,
+ * so that mmload's figures can be held against the server's.
+ */
 export interface ServerTimings {
-  promptN?: number;
-  promptMs?: number;
-  predictedN?: number;
-  predictedMs?: number;
+  prompt_n?: number;
+  prompt_ms?: number;
+  predicted_n?: number;
+  predicted_ms?: number;
+  predicted_per_token_ms?: number;
+  [field: string]: number | undefined;
 }
 
 export interface RequestRecord {
