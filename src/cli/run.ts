@@ -103,7 +103,7 @@ export const runCommand: CommandModule<object, CliOnlyArgs & Record<string, unkn
     try {
       const outcome = await runBenchmark(
         input,
-        { mock: { ...EMBEDDED_MOCK, ...mockFromArgs(args) } },
+        { mock: { ...EMBEDDED_MOCK, ...mockFromArgs(args) }, announce: !quiet },
         {
           stop: signals.stop.signal,
           cancel: signals.cancel.signal,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { datasetFileSize } from '../dataset/reader.js';
 import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
 import { FILES } from '../metrics/exporters.js';
@@ -30,6 +31,8 @@ export interface BenchmarkSettings {
   mock?: Partial<MockOptions>;
   /** Write report.html into the artifact dir (default true). */
   report?: boolean;
+  /** Say on the log that the embedded mock was started (default true; off with --quiet). */
+  announce?: boolean;
 }
 
 /**
@@ -71,8 +74,9 @@ export async function runBenchmark(
   hooks: RunHooks = {},
 ): Promise<RunOutcome> {
   const log = hooks.log ?? (() => {});
-  // Bad options are refused before a mock is started for them.
+  // Bad options and a missing dataset are refused before a mock is started for them.
   resolveRunOptions({ ...input, url: input.url ?? 'http://127.0.0.1' });
+  await datasetFileSize(input.dataset);
   return withEndpoint(
     input.url,
     { ...settings.mock, ...(input.model ? { model: input.model } : {}) },
@@ -89,6 +93,6 @@ export async function runBenchmark(
       }
       return outcome;
     },
-    log,
+    settings.announce === false ? undefined : log,
   );
 }
