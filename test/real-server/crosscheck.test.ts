@@ -40,10 +40,26 @@ test('crosscheck against llama-server: both tools count the same requests and ou
     assert.ok(found, `crosscheck.json has a "${title}" row`);
     return found;
   };
+  // mmload resends a request whose kept-alive connection llama-server closed before answering:
+  // none fails. AIPerf 0.13 does not: it may lose a few to ServerDisconnectedError, which
+  // crosscheck reports; every request it sent is then either counted or named as failed.
   assert.equal(row('requests').mmload, REQUESTS);
-  assert.equal(row('requests').aiperf, REQUESTS);
+  assert.equal(report.errors?.mmload.count ?? 0, 0, 'mmload: no failed request');
+  const aiFailed = report.errors?.aiperf.count ?? 0;
+  assert.equal((row('requests').aiperf ?? 0) + aiFailed, REQUESTS, 'AIPerf: every request counted or failed');
+  if (aiFailed > 0)
+    assert.match(
+      r.stderr,
+      new RegExp(`failed requests: mmload 0, AIPerf ${aiFailed}`),
+      'its failures are said',
+    );
   assert.equal(row('output tokens').mmload, REQUESTS * MAX_TOKENS);
-  assert.equal(row('output tokens').aiperf, row('output tokens').mmload);
-  assert.match(r.stdout, /mmload and AIPerf (agree within|DIFFER beyond)/, 'the verdict is printed');
-  assert.equal(r.code, 0, shown(r));
+  assert.equal(
+    row('output tokens').aiperf,
+    (row('requests').aiperf ?? 0) * MAX_TOKENS,
+    "AIPerf's tokenizer counts what the server did",
+  );
+  const verdict = /mmload and AIPerf (agree within|DIFFER beyond)/.exec(r.stdout);
+  assert.ok(verdict, `the verdict is printed:\n${shown(r)}`);
+  assert.equal(r.code, verdict[1] === 'agree within' ? 0 : 1, 'the exit code follows the verdict');
 });
