@@ -174,6 +174,25 @@ export const CATALOGUE = {
    * AIPerf's ISL of failed requests. Written per request; its statistics are not in mmload's
    * summary (they never were, and the exports stay as they are).
    */
+  /** The server's own counts (usage), in their own fields as in AIPerf: ISL/OSL may come from elsewhere. */
+  usage_prompt_tokens: {
+    header: 'Usage Prompt Tokens',
+    shortHeader: 'Usage Prompt',
+    unit: 'tokens',
+    kind: 'record',
+    largerIsBetter: true,
+    value: (m) => m.usagePromptTokens,
+    recordsOrder: 12,
+  },
+  usage_completion_tokens: {
+    header: 'Usage Completion Tokens',
+    shortHeader: 'Usage Completion',
+    unit: 'tokens',
+    kind: 'record',
+    largerIsBetter: true,
+    value: (m) => m.usageCompletionTokens,
+    recordsOrder: 13,
+  },
   error_isl: {
     header: 'Error Input Sequence Length',
     shortHeader: 'Error ISL',

@@ -25,6 +25,9 @@ export interface RequestMetrics {
   outputTokens?: number;
   outputTokensSource?: 'usage' | 'chunks';
   inputTokens?: number;
+  /** The server's usage.prompt_tokens and usage.completion_tokens, when it sent them. */
+  usagePromptTokens?: number;
+  usageCompletionTokens?: number;
   /** 1000 / ITL (tokens/sec/user), as AIPerf's output_token_throughput_per_user. */
   tokensPerSecPerUser?: number;
   /** Rate mode: latencies measured from the intended send time (coordinated omission corrected). */
@@ -55,7 +58,10 @@ export function requestMetrics(rec: RequestRecord): RequestMetrics {
   if (rec.headersNs !== undefined) out.headersMs = (rec.headersNs - rec.startNs) / NS_PER_MS;
   if (rec.intendedNs !== undefined) out.sendLagMs = (rec.startNs - rec.intendedNs) / NS_PER_MS;
   if (rec.dispatchNs !== undefined) out.clientQueueMs = (rec.startNs - rec.dispatchNs) / NS_PER_MS;
-  if (rec.promptTokens !== undefined) out.inputTokens = rec.promptTokens;
+  if (rec.promptTokens !== undefined) {
+    out.inputTokens = rec.promptTokens;
+    out.usagePromptTokens = rec.promptTokens;
+  }
   if (!out.ok) return out;
 
   const chunks = rec.chunkNs;
@@ -72,6 +78,7 @@ export function requestMetrics(rec: RequestRecord): RequestMetrics {
   if (n !== undefined) {
     out.outputTokens = n;
     out.outputTokensSource = source;
+    if (source === 'usage') out.usageCompletionTokens = n;
   }
   if (n !== undefined && n >= 2 && out.ttftMs !== undefined && out.requestLatencyMs !== undefined) {
     out.itlMs = (out.requestLatencyMs - out.ttftMs) / (n - 1);
