@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Agent } from 'undici';
 import { readDataset } from '../src/dataset/reader.js';
-import { dispatchBody } from '../src/driver/client.js';
+import { dispatchBody, sendChatRequest } from '../src/driver/client.js';
 import { buildBody, ImagePathCache } from '../src/driver/request.js';
 import { SessionRowSource } from '../src/driver/row-source.js';
 
@@ -19,7 +23,8 @@ const settings = {
 test('large rows leave their images in the file; the streamed body equals the in-memory one byte for byte', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mmload-fr-'));
   const path = join(dir, 'd.jsonl');
-  const big = `data:image/png;base64,${Buffer.alloc(3 * 1024 * 1024 + 7, 7).toString('base64')}`;
+  // Varied bytes: a slice read into the wrong place, or a reused buffer read too early, shows.
+  const big = `data:image/png;base64,${randomBytes(3 * 1024 * 1024 + 7).toString('base64')}`;
   const small = 'data:image/png;base64,iVBORw0KGgo=';
   const lines = [
     JSON.stringify({ session_id: 's0', text: 'small', image: small }),
@@ -45,7 +50,8 @@ test('large rows leave their images in the file; the streamed body equals the in
     const d = dispatchBody(body);
     const chunks: Buffer[] = [];
     if (Buffer.isBuffer(d)) chunks.push(d);
-    else for await (const c of d as AsyncIterable<Buffer>) chunks.push(c);
+    // Each slice is consumed before the next is asked for, as the socket does (slices share one buffer).
+    else for await (const c of d as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
     if (i === 1)
       assert.ok(
         chunks.every((c) => c.length <= 1 << 20),
@@ -56,5 +62,68 @@ test('large rows leave their images in the file; the streamed body equals the in
     assert.ok(bytes.equals(expected[i]!), `row ${i}: streamed body differs`);
     if (i === 1)
       assert.equal(JSON.parse(bytes.toString()).messages[0].content[1].image_url.url.length, big.length);
+  }
+});
+
+test('file-range bodies through undici to a server: every byte arrives, 24 uploads at once sharing pooled slice buffers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-fr-'));
+  const path = join(dir, 'd.jsonl');
+  const lines = Array.from({ length: 24 }, (_, i) =>
+    JSON.stringify({
+      session_id: `s${i}`,
+      text: `row ${i}`,
+      images: [`data:image/png;base64,${randomBytes(2 * 1024 * 1024 + i * 1001).toString('base64')}`],
+    }),
+  );
+  await writeFile(path, `${lines.join('\n')}\n`);
+  const expected = new Map<string, string>();
+  const rows = [];
+  const src = new SessionRowSource(path, { budgetBytes: 1 });
+  for (let s = await src.nextSession(); s; s = await src.nextSession()) rows.push((await src.nextRow(s))!);
+  await src.close();
+  for await (const row of readDataset(path)) {
+    const b = await buildBody(row, settings, new ImagePathCache());
+    expected.set(
+      `row ${row.line - 1}`,
+      createHash('sha256')
+        .update(Buffer.concat(b.parts as Buffer[]))
+        .digest('hex'),
+    );
+  }
+  const got = new Map<string, string>();
+  const server = createServer((req, res) => {
+    const h = createHash('sha256');
+    let text = '';
+    req.on('data', (d: Buffer) => {
+      h.update(d);
+      if (text.length < 200) text += d.toString('latin1', 0, 200);
+    });
+    req.on('end', () => {
+      got.set(/row \d+/.exec(text)![0], h.digest('hex'));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const agent = new Agent({ connections: 8 });
+  try {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const recs = await Promise.all(
+      rows.map(async (row, i) => {
+        assert.equal(row.images[0]!.kind, 'file-range');
+        const body = await buildBody(row, settings, new ImagePathCache());
+        return sendChatRequest(
+          agent,
+          { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
+          { origin, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body },
+        );
+      }),
+    );
+    for (const r of recs) assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(got.size, 24);
+    for (const [k, v] of expected) assert.equal(got.get(k), v, `${k}: the server received other bytes`);
+  } finally {
+    await agent.close();
+    server.close();
   }
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { BodyError, ingestBody, ingestBodyByParse } from '../src/mock/body.js';
+import { BodyError, BodyIngest, ImageFingerprint, ingestBody, ingestBodyByParse } from '../src/mock/body.js';
 import { startMock } from '../src/mock/server.js';
 import { chatBody, post } from './mock-helpers.js';
 
@@ -21,6 +21,34 @@ test('the byte scan finds the same images and fields as a whole-body JSON.parse'
   const j = scanned.json as { messages: { content: { text?: string }[] }[]; max_tokens: number };
   assert.equal(j.messages[0]!.content[0]!.text, text);
   assert.equal(j.max_tokens, 3);
+});
+
+test('fed in pieces as they arrive, any split gives what the whole body gives (escapes and split markers included)', () => {
+  // An escaped quote inside a URL, an escaped "data: in text, a backslash pair before a quote.
+  const odd = 'data:image/png;base64,AAA\\"BBB\\\\';
+  const text = 'he said \\"data:x\\" then nothing';
+  const raw = `{"messages":[{"role":"user","content":[{"type":"text","text":"${text}"},{"type":"image_url","image_url":{"url":"${noiseDataUrl(3000)}"}},{"type":"image_url","image_url":{"url":"${odd}"}},{"type":"image_url","image_url":{"url":"${noiseDataUrl(70)}"}}]}],"max_tokens":3}`;
+  const body = Buffer.from(raw);
+  const whole = ingestBody(body);
+  assert.equal(whole.imageHashes.length, 3);
+  const parsed = ingestBodyByParse(body);
+  assert.deepEqual(whole.json, JSON.parse(JSON.stringify(whole.json)));
+  assert.equal((parsed.json as { max_tokens: number }).max_tokens, 3);
+  let seed = 7;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let trial = 0; trial < 200; trial++) {
+    const b = new BodyIngest();
+    for (let pos = 0; pos < body.length; ) {
+      // Mostly tiny pieces, so that every marker and escape is split somewhere.
+      const n = 1 + Math.floor(rnd() ** 3 * 200);
+      b.feed(body.subarray(pos, pos + n));
+      pos += n;
+    }
+    assert.deepEqual(b.end(), whole, `trial ${trial}`);
+  }
 });
 
 test('a large body that is not valid JSON outside the images is still rejected', () => {
@@ -62,4 +90,30 @@ test('bodies over maxBodyBytes are answered 413 and the server keeps serving', a
   } finally {
     await m.close();
   }
+});
+
+test('image identity from the ends: two PNGs that differ in one pixel in the middle differ; the same image does not', async () => {
+  const { default: sharp } = await import('sharp');
+  const w = 800;
+  const h = 600;
+  const pixels = randomBytes(w * h * 3);
+  const png = (p: Buffer) =>
+    sharp(p, { raw: { width: w, height: h, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+  const a = await png(pixels);
+  const changed = Buffer.from(pixels);
+  const mid = (h / 2) * w * 3 + (w / 2) * 3;
+  changed[mid] = changed[mid]! ^ 0xff;
+  const b = await png(changed);
+  assert.ok(a.length > 1 << 20, 'larger than both ends together');
+  const url = (x: Buffer) => Buffer.from(`data:image/png;base64,${x.toString('base64')}`);
+  const fa = new ImageFingerprint().update(url(a)).digest();
+  assert.equal(new ImageFingerprint().update(url(a)).digest(), fa);
+  assert.notEqual(new ImageFingerprint().update(url(b)).digest(), fa);
+  // Fed in pieces, the same identity.
+  const f = new ImageFingerprint();
+  const u = url(a);
+  for (let i = 0; i < u.length; i += 70_001) f.update(u.subarray(i, i + 70_001));
+  assert.equal(f.digest(), fa);
 });

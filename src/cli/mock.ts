@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 
 interface MockArgs {
   host: string;
+  'record-tokens'?: boolean;
   port: number;
   model: string;
   'ttft-ms': number;
@@ -100,6 +101,12 @@ export const mockCommand: CommandModule<object, MockArgs> = {
         describe:
           'Write per-request records (monotonic ns timestamps, tokens, cache hits, faults) as JSONL to this file, created or emptied at start and written as requests finish',
       })
+      .option('record-tokens', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'With --record: also each token write time (tokenNs) and its lateness against its deadline (tokenLateNs), for per-chunk accuracy benches',
+      })
       .option('fault', {
         type: 'string',
         array: true,
@@ -179,6 +186,7 @@ function toOptions(a: MockArgs): Partial<MockOptions> {
     reasoningField: a['reasoning-field'] as ReasoningField,
     defaultMaxTokens: int('default-max-tokens', a['default-max-tokens']),
     recordPath: a.record,
+    recordTokens: a['record-tokens'] === true,
     // The file is streamed; nothing here reads records back.
     keepRecords: false,
     faults,

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { parseRow, readDataset } from '../dataset/reader.js';
+import { ownRow, parseRow, readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import type { InputError } from '../util/errors.js';
 import { readRange } from '../util/read-range.js';
@@ -9,37 +9,14 @@ import { readRange } from '../util/read-range.js';
  *
  * Sessions are taken in order of first appearance and each session's rows in file order
  * (AIPerf's order). The recipe's files interleave sessions by turn, so a session's next turn sits
- * `users` rows further on: the scanner reads ahead only while a consumer waits for a row it has
- * not reached, or while the rows it keeps stay under a byte budget. Rows read ahead beyond the
- * budget keep only their byte offset and are read again (from the page cache, usually) when
- * their turn comes. Memory is bounded by the budget plus the rows in flight.
+ * `users` rows further on: the scanner reads on while a consumer waits for a row it has not
+ * reached, or while the file bytes it has read ahead of the consumers stay under the read-ahead
+ * budget. Rows come from the reader detached (a large row's images stay in the file as byte
+ * ranges, read while its request is uploaded), so a kept row costs its text, not its 52 MB: rows
+ * are kept until their turn while their memory stays under the same budget; only beyond it does a
+ * row keep just its byte offset, to be read again when its turn comes. Memory is bounded by the
+ * budget plus the rows in flight.
  */
-/** Rows at least this long leave their data-URL images in the file (see detachImages). */
-export const DETACH_MIN_BYTES = 1 << 20;
-
-/**
- * Replaces a large row's data-URL images by the byte ranges where they stand in the file: the
- * request body then reads them while it is uploaded. Without this, every session in flight holds
- * its whole row (52 MB in the recipe's full dataset: 30 sessions = 1.5 GB). Escaped URLs (no
- * file range) and small rows keep their bytes.
- */
-export function detachImages(row: DatasetRow): DatasetRow {
-  if (row.byteLength < DETACH_MIN_BYTES) return row;
-  let changed = false;
-  const images = row.images.map((ref) => {
-    if (ref.kind !== 'data-url' || ref.fileOffset === undefined) return ref;
-    changed = true;
-    return {
-      kind: 'file-range' as const,
-      file: row.file,
-      offset: ref.fileOffset,
-      length: ref.url.length,
-      mime: ref.mime,
-    };
-  });
-  return changed ? { ...row, images } : row;
-}
-
 export interface Session {
   id: string;
   /** 0-based order of first appearance in the file. */
@@ -51,6 +28,8 @@ interface RowSlot {
   byteOffset: number;
   byteLength: number;
   row?: DatasetRow;
+  /** What the kept row costs in memory (its bytes less the images left in the file). */
+  memory: number;
 }
 
 interface SessionState extends Session {
@@ -59,7 +38,10 @@ interface SessionState extends Session {
 }
 
 export interface RowSourceOptions {
-  /** Bytes of read-ahead rows kept in memory (default 256 MiB). */
+  /**
+   * Bytes of file read ahead of the consumers (paces the scanner), and bytes of kept rows in
+   * memory (default 256 MiB each).
+   */
   budgetBytes?: number;
   /** Which sessions to keep (sharding, --sessions); called once per session, in order. */
   keepSession?: (id: string, ordinal: number) => boolean;
@@ -74,7 +56,10 @@ export class SessionRowSource {
   private readonly fresh: SessionState[] = [];
   private readonly iterator: AsyncIterator<DatasetRow>;
   private readonly budget: number;
-  private keptBytes = 0;
+  /** File bytes of kept rows not handed out yet: the scanner rests when they reach the budget. */
+  private aheadBytes = 0;
+  /** Memory of kept rows: beyond the budget, rows keep only their offset. */
+  private memoryBytes = 0;
   private ended = false;
   private failure: unknown;
   private waiters = 0;
@@ -90,7 +75,7 @@ export class SessionRowSource {
     private readonly opts: RowSourceOptions = {},
   ) {
     this.budget = opts.budgetBytes ?? 256 * 1024 * 1024;
-    this.iterator = readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid })[
+    this.iterator = readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid, detached: true })[
       Symbol.asyncIterator
     ]();
   }
@@ -112,11 +97,12 @@ export class SessionRowSource {
       const slot = s.rows[s.next];
       if (slot) {
         s.next++;
+        this.aheadBytes -= slot.byteLength;
+        this.pokeScanner();
         if (slot.row) {
-          this.keptBytes -= slot.byteLength;
+          this.memoryBytes -= slot.memory;
           const row = slot.row;
           slot.row = undefined;
-          this.pokeScanner();
           return row;
         }
         this.rereads++;
@@ -146,7 +132,7 @@ export class SessionRowSource {
       const row = parseRow(buf, this.path, slot.line, slot.byteOffset);
       if (!row)
         throw new Error(`${this.path}:${slot.line}: the line changed while the run was reading the file`);
-      return detachImages(row);
+      return ownRow(row);
     } finally {
       await fh.close();
     }
@@ -184,7 +170,7 @@ export class SessionRowSource {
   private async scan(): Promise<void> {
     try {
       while (!this.ended) {
-        if (this.waiters === 0 && this.keptBytes >= this.budget) {
+        if (this.waiters === 0 && this.aheadBytes >= this.budget) {
           await new Promise<void>((resolve) => {
             this.wake = resolve;
           });
@@ -216,14 +202,21 @@ export class SessionRowSource {
       this.sessions.set(id, s);
       this.fresh.push(s);
     }
-    const slot: RowSlot = { line: row.line, byteOffset: row.byteOffset, byteLength: row.byteLength };
-    // Keep the row while it fits the budget, or while nothing is kept (one row always fits).
-    if (this.keptBytes + row.byteLength <= this.budget || this.keptBytes === 0) {
-      // The budget counts file bytes read ahead (it paces the scanner); what stays in memory of a
-      // large row is its text, its images stay in the file.
-      slot.row = detachImages(row);
-      this.keptBytes += row.byteLength;
+    const memory = rowMemory(row);
+    const slot: RowSlot = { line: row.line, byteOffset: row.byteOffset, byteLength: row.byteLength, memory };
+    this.aheadBytes += row.byteLength;
+    // Keep the row while its memory fits the budget, or while nothing is kept (one row always fits).
+    if (this.memoryBytes + memory <= this.budget || this.memoryBytes === 0) {
+      slot.row = row;
+      this.memoryBytes += memory;
     }
     s.rows.push(slot);
   }
+}
+
+/** A detached row's cost in memory: its line less the images it left in the file. */
+function rowMemory(row: DatasetRow): number {
+  let inFile = 0;
+  for (const ref of row.images) if (ref.kind === 'file-range') inFile += ref.length;
+  return Math.max(0, row.byteLength - inFile);
 }

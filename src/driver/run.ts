@@ -24,7 +24,7 @@ import { publicConfig, type RunOptions, validateRunOptions } from './options.js'
 import { armGraceDeadline, InFlight, runProfiling, runWarmup } from './phases.js';
 import { preconnect } from './preconnect.js';
 import { ImagePathCache } from './request.js';
-import { detachImages, SessionRowSource } from './row-source.js';
+import { SessionRowSource } from './row-source.js';
 import { type RunProgress, RunState } from './run-state.js';
 import { concurrencySchedule } from './schedules/concurrency.js';
 import { fixedSchedule } from './schedules/fixed.js';
@@ -259,8 +259,8 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     }
     if (o.warmupRequests > 0 && !state.stopping) {
       const rows: DatasetRow[] = [];
-      for await (const row of readDataset(o.dataset, { onInvalid })) {
-        rows.push(detachImages(row));
+      for await (const row of readDataset(o.dataset, { onInvalid, detached: true })) {
+        rows.push(row);
         if (rows.length >= o.warmupRequests) break;
       }
       await runWarmup(rows, o.concurrency, state, (row) =>

@@ -10,7 +10,7 @@ export interface ChatRequest {
   ignoreEos: boolean;
   /** All text parts of all messages, joined by spaces. */
   text: string;
-  /** Image identities (sha1 of the URL bytes), in order. */
+  /** Image identities (sha256 of the URL bytes), in order. */
   images: string[];
 }
 
@@ -41,7 +41,7 @@ export function toChatRequest(body: IngestedBody): ChatRequest {
           if (url === undefined) throw new RequestError(`messages[${i}]: image_url part without a url`);
           const ph = PLACEHOLDER.exec(url);
           const hash = ph ? body.imageHashes[Number(ph[1])] : undefined;
-          images.push(hash ?? createHash('sha1').update(url).digest('hex'));
+          images.push(hash ?? createHash('sha256').update(url).digest('hex'));
         }
       }
     } else if (content !== null && content !== undefined) {

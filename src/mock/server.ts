@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { nowNsNumber } from '../util/clock.js';
-import { BodyError, ingestBody } from './body.js';
+import { BodyError, BodyIngest } from './body.js';
 import { decideFault, type FaultDecision } from './faults.js';
 import { ImageCache } from './image-cache.js';
 import { isInstant, tokenOffsetsMs, ttftMs } from './latency.js';
@@ -63,11 +63,16 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     res.end(errorBody(message, type, status));
   };
 
-  const complete = (req: IncomingMessage, res: ServerResponse, arrivalNs: number, body: Buffer): void => {
-    const bodyNs = nowNsNumber();
+  const complete = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    arrivalNs: number,
+    bodyNs: number,
+    body: BodyIngest,
+  ): void => {
     let chat: ChatRequest;
     try {
-      chat = toChatRequest(ingestBody(body));
+      chat = toChatRequest(body.end());
     } catch (err) {
       if (err instanceof BodyError || err instanceof RequestError) {
         stats.badRequests++;
@@ -221,6 +226,12 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         return;
       }
       let i = 0;
+      const tokenNs: number[] | undefined = o.recordTokens ? [] : undefined;
+      const tokenLateNs: number[] | undefined = o.recordTokens ? [] : undefined;
+      if (tokenNs && tokenLateNs) {
+        rec.tokenNs = tokenNs;
+        rec.tokenLateNs = tokenLateNs;
+      }
       // Every token due by now goes out in one write; the next wake is the next token's deadline.
       const step = (): void => {
         if (aborted) return;
@@ -229,6 +240,10 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         if (late > (rec.maxLateNs ?? 0)) rec.maxLateNs = late;
         let s = i === 0 ? w.role() : '';
         while (i < n && bodyNs + offsets[i]! * 1e6 <= now) {
+          if (tokenNs) {
+            tokenNs.push(now);
+            tokenLateNs!.push(now - (bodyNs + offsets[i]! * 1e6));
+          }
           if (fault && i === mid) {
             if (fault.kind === 'dropMidStream') {
               rec.outputTokens = i;
@@ -264,7 +279,9 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
     if (req.method === 'POST' && path === '/v1/chat/completions') {
-      const chunks: Buffer[] = [];
+      // The body is scanned and its images hashed as the bytes arrive, a read at a time, so that
+      // a 52 MB upload never holds the loop that writes other streams' tokens (body.ts).
+      const body = new BodyIngest();
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
@@ -275,12 +292,14 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
           req.destroy();
           return;
         }
-        chunks.push(c);
+        body.feed(c);
       });
       req.on('end', () => {
+        // The latency model starts when the whole body is in, as a real server's prefill does.
+        const bodyNs = nowNsNumber();
         if (size > o.maxBodyBytes) return;
         try {
-          complete(req, res, arrivalNs, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+          complete(req, res, arrivalNs, bodyNs, body);
         } catch (err) {
           sendError(res, 500, `mock internal error: ${(err as Error).message}`, 'InternalServerError');
         }

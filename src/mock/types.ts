@@ -53,6 +53,8 @@ export interface MockOptions {
   recordPath?: string;
   /** Keep per-request records in memory for records() (off for long benchmark runs; recordPath does not need it). */
   keepRecords: boolean;
+  /** Records also hold every token's write time and lateness (tokenNs, tokenLateNs). */
+  recordTokens?: boolean;
   faults: FaultConfig;
   /** Larger request bodies are answered 413 (protects the mock's memory). */
   maxBodyBytes: number;
@@ -90,6 +92,9 @@ export interface MockRecord {
   lastTokenNs?: number;
   /** Streams with latency: the worst lateness of a token write against its deadline, ns. */
   maxLateNs?: number;
+  /** With recordTokens: when each token was written, and how late against its deadline (ns). */
+  tokenNs?: number[];
+  tokenLateNs?: number[];
   status: number;
   stream: boolean;
   promptTokens: number;

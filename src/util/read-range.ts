@@ -15,3 +15,23 @@ export async function readRange(fh: FileHandle, position: number, length: number
   }
   return done === length ? buf : buf.subarray(0, done);
 }
+
+/**
+ * Reads `length` bytes at `position` into the start of `buf` (which must be long enough) and
+ * returns how many it got: fewer only when the file ended first. For readers that reuse one
+ * buffer instead of allocating one per read.
+ */
+export async function readRangeInto(
+  fh: FileHandle,
+  buf: Buffer,
+  position: number,
+  length: number,
+): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}

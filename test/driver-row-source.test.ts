@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readDataset } from '../src/dataset/reader.js';
+import type { DatasetRow, ImageRef } from '../src/dataset/types.js';
+import { SessionRowSource } from '../src/driver/row-source.js';
+
+/** Users x turns rows interleaved by turn (the recipe's order), every image distinct. */
+async function interleaved(users: number, turns: number, imageBytes: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-rs-'));
+  const path = join(dir, 'd.jsonl');
+  const lines: string[] = [];
+  for (let t = 0; t < turns; t++)
+    for (let u = 0; u < users; u++)
+      lines.push(
+        JSON.stringify({
+          session_id: `user_${u}`,
+          text: `u${u} t${t}`,
+          images: [`data:image/png;base64,${randomBytes(imageBytes).toString('base64')}`],
+        }),
+      );
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return { path, lines };
+}
+
+async function imageBytes(ref: ImageRef): Promise<string> {
+  if (ref.kind === 'data-url') return ref.url.toString('latin1');
+  if (ref.kind === 'file-range')
+    return (await readFile(ref.file)).subarray(ref.offset, ref.offset + ref.length).toString('latin1');
+  throw new Error(ref.kind);
+}
+
+test('detached reading: rows hold none of the reused read buffers (large rows as file ranges, small ones copied)', async () => {
+  // 3 MB rows (file ranges) and 3 KB rows (copies), so both kinds cross the 8 MiB read chunks.
+  for (const size of [3 * 1024 * 1024, 3 * 1024]) {
+    const { path, lines } = await interleaved(4, 3, size);
+    const rows: DatasetRow[] = [];
+    for await (const row of readDataset(path, { detached: true })) rows.push(row);
+    assert.equal(rows.length, lines.length);
+    // Every row is checked after the whole file was read: a row aliasing a reused buffer would
+    // now show another row's bytes.
+    for (const row of rows) {
+      const want = (JSON.parse(lines[row.line - 1]!) as { images: string[] }).images[0];
+      assert.equal(row.images[0]!.kind, size > 1 << 20 ? 'file-range' : 'data-url');
+      assert.equal(await imageBytes(row.images[0]!), want, `line ${row.line}`);
+    }
+  }
+});
+
+test('row source: large detached rows read ahead are kept (their text only), not read twice', async () => {
+  const { path } = await interleaved(6, 3, 1_200_000);
+  // 4 MB of read-ahead: a consumer that takes one whole session at a time makes the scanner run
+  // 15 rows (18 MB) ahead; their texts fit the memory budget, so none is read again.
+  const src = new SessionRowSource(path, { budgetBytes: 4 * 1024 * 1024 });
+  const seen: string[] = [];
+  for (let s = await src.nextSession(); s; s = await src.nextSession())
+    for (let r = await src.nextRow(s); r; r = await src.nextRow(s)) seen.push(r.texts[0]!);
+  await src.close();
+  assert.equal(seen.length, 18);
+  assert.deepEqual(seen.slice(0, 3), ['u0 t0', 'u0 t1', 'u0 t2']);
+  assert.equal(src.rereads, 0);
+});
