@@ -115,7 +115,7 @@ test('file-range bodies through undici to a server: every byte arrives, 24 uploa
         return sendChatRequest(
           agent,
           { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
-          { origin, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body },
+          { origin, path: '/v1/chat/completions', headers: ['content-type', 'application/json'], body },
         );
       }),
     );

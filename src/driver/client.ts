@@ -16,7 +16,8 @@ import { classifyEvent, decodeEventData, type EventData, type EventInfo, SsePars
 export interface SendOptions {
   origin: string;
   path: string;
-  headers: Record<string, string>;
+  /** Request headers as undici's flat list (name, value, name, value...), without content-length. */
+  headers: string[];
   body: RequestBody;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -352,7 +353,7 @@ export function sendChatRequest(
         origin: o.origin,
         path: o.path,
         method: 'POST',
-        headers: { ...o.headers, 'content-length': String(o.body.length) },
+        headers: o.headers.concat('content-length', String(o.body.length)),
         // An iterable body is written slice by slice with backpressure (undici's writeIterable);
         // the declared type omits iterables.
         body: dispatchBody(o.body) as Dispatcher.DispatchOptions['body'],

@@ -14,17 +14,15 @@ import type { Target } from './target.js';
  * request), and the session's X-Correlation-ID, repeated as X-Session-Affinity, so that a router
  * that pins sessions to replicas treats mmload's sessions as it treats AIPerf's.
  */
-export function requestHeaders(
-  base: Record<string, string>,
-  requestId: string,
-  correlationId: string,
-): Record<string, string> {
-  return {
-    ...base,
-    'x-request-id': requestId,
-    'x-correlation-id': correlationId,
-    'x-session-affinity': correlationId,
-  };
+export function requestHeaders(base: readonly string[], requestId: string, correlationId: string): string[] {
+  return base.concat(
+    'x-request-id',
+    requestId,
+    'x-correlation-id',
+    correlationId,
+    'x-session-affinity',
+    correlationId,
+  );
 }
 
 export interface SenderSettings {
@@ -79,7 +77,12 @@ export function createHttpSender(s: SenderSettings): Sender {
   };
   if (s.apiKey) baseHeaders.authorization = `Bearer ${s.apiKey}`;
   else if (s.target.authorization) baseHeaders.authorization = s.target.authorization;
-  const postHeaders = { ...baseHeaders, 'content-type': 'application/json', accept: 'text/event-stream' };
+  // undici's flat header list: cheaper per request than an object it has to walk.
+  const postHeaders = Object.entries({
+    ...baseHeaders,
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+  }).flat();
   const images = s.images ?? new ImagePathCache();
   const path = `${s.target.basePath}${s.route}`;
   // A resend's connection is its own and is closed after it: never a second stale socket.
