@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import yargs from 'yargs';
-import { commands } from '../src/cli/commands.js';
+import { COMMANDS } from '../src/cli/commands.js';
 import { helpWidth, wrapHelp } from '../src/cli/help.js';
 import { rawHelp, renderHelp } from '../src/cli/main.js';
 import { mmload } from './cli-helpers.js';
 
 const WIDTHS = [40, 60, 80, 120];
-const NAMES = ['', ...commands.map((c) => String(c.command).split(' ')[0]!)];
+const NAMES = ['', ...COMMANDS.map((c) => c.name)];
 
 const tokens = (s: string): string[] => s.split(/\s+/).filter(Boolean);
 

@@ -10,11 +10,11 @@ import {
 } from '../util/pipe.js';
 import { VERSION } from '../version.js';
 import { numberCheckMiddleware, unknownArgumentsMessage } from './argv-checks.js';
-import { commands } from './commands.js';
+import { commandsFor } from './commands.js';
 import { helpWidth, wrapHelp } from './help.js';
 
 /** The whole command line (main() and the help tests). */
-function buildParser(argv: string[]): Argv {
+async function buildParser(argv: string[]): Promise<Argv> {
   let parser = yargs(argv)
     .scriptName('mmload')
     .usage('$0 <command> [options]\n\nBenchmark multimodal LLM serving over OpenAI-compatible HTTP APIs.')
@@ -32,7 +32,7 @@ function buildParser(argv: string[]): Argv {
       const text = msg.startsWith('Did you mean') ? `Unknown command: ${command}. ${msg}` : msg;
       throw new UserError(`${unknownArgumentsMessage(text, argv) ?? text}\nRun \`mmload --help\` for usage.`);
     });
-  for (const c of commands) parser = parser.command(c as CommandModule);
+  for (const c of await commandsFor(argv)) parser = parser.command(c as CommandModule);
   return parser;
 }
 
@@ -42,7 +42,7 @@ function buildParser(argv: string[]): Argv {
  */
 async function parse(argv: string[]): Promise<string> {
   let output = '';
-  await buildParser(argv).parseAsync(argv, {}, (_err, _args, out) => {
+  await (await buildParser(argv)).parseAsync(argv, {}, (_err, _args, out) => {
     output = out;
   });
   return output;
