@@ -246,7 +246,10 @@ export function sendChatRequest(
                 ? { kind: 'empty' as const, message: 'the response held no content chunk' }
                 : undefined);
       if (err) rec.error = err;
-      resolve(rec);
+      // What follows a completion (the record, the metrics, the session's next request) waits until
+      // the reads that are ready now have been stamped: 30 streams ending together otherwise stamp
+      // each other's last chunks late by that work.
+      setImmediate(resolve, rec);
     };
 
     const onAbort = () => {
