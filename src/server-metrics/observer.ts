@@ -25,6 +25,17 @@ export function serverMetricsEndpoints(o: Pick<RunOptions, 'url' | 'serverMetric
   return [...new Set(urls)];
 }
 
+/** The scraper's thread. Under tsx (tests, benches) it registers tsx itself: Node 20 does not pass the loader on to workers. */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker-entry.js', import.meta.url));
+  const entry = new URL('./worker-entry.ts', import.meta.url).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  return new Worker(
+    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
+    { eval: true },
+  );
+}
+
 type Reply = { type: string; line?: string; result?: SessionResult; message?: string };
 
 export class ServerMetricsObserver implements RunObserver {
@@ -60,8 +71,7 @@ export class ServerMetricsObserver implements RunObserver {
 
   async start(ctx: ObserverStart): Promise<void> {
     this.log = ctx.log;
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.worker = new Worker(new URL(`./worker-entry${ext}`, import.meta.url));
+    this.worker = startWorker();
     // Logs between requests (a scrape that failed) are still shown.
     this.worker.on('message', (m: Reply) => {
       if (m.type === 'log' && !this.asking) this.log(m.line ?? '');
