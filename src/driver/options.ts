@@ -444,7 +444,7 @@ export const RUN_OPTION_SPECS = [
     defaultText: 'json csv jsonl raw',
     help:
       "server metrics files: json and csv (AIPerf's summary over the profiling window), jsonl (every scrape, AIPerf's " +
-      'records), raw (the scrapes as the server sent them, gzipped); AIPerf writes json csv by default',
+      'records), raw (the scrapes as the server sent them, gzipped); AIPerf writes only json and csv unless asked',
     parse: (raw: string[]) =>
       raw.flatMap((v) => String(v).split(/[\s,]+/)).filter(Boolean) as ServerMetricsFormat[],
     check: (v) => {
