@@ -44,6 +44,11 @@ export interface SessionOptions {
   log: (line: string) => void;
   /** Run options to record as input_config. */
   inputConfig?: Record<string, unknown>;
+  /**
+   * After the drain, a last scrape this long after the first: servers update some counters a moment
+   * after the last byte (llama.cpp when it frees a slot), as AIPerf's COLLECTION_FLUSH_PERIOD allows for.
+   */
+  flushMs?: number;
 }
 
 export type PhaseName = 'warmup' | 'profiling';
@@ -164,6 +169,11 @@ export class ScrapeSession {
     if (this.timer) clearInterval(this.timer);
     await this.settled();
     await this.scrapeAll();
+    const flushMs = this.o.flushMs ?? Math.min(this.o.intervalMs, 1000);
+    if (flushMs > 0) {
+      await new Promise((r) => setTimeout(r, flushMs));
+      await this.scrapeAll();
+    }
     const endNs = this.now() + 1;
     await this.agent.close().catch(() => {});
     const unwritten: UnwrittenFile[] = [];
