@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
+import { readResult } from '../src/metrics/readers.js';
 import { percentileOfSorted } from '../src/metrics/statistics.js';
 import { VLLM_TTFT_BUCKETS } from '../src/mock/metrics.js';
 import { startMock } from '../src/mock/server.js';
+import { loadReportRun } from '../src/report/from-results.js';
+import { renderReport } from '../src/report/html.js';
 import { commonView, viewValue } from '../src/server-metrics/common-view.js';
+import { serverComparison, withServerComparison } from '../src/server-metrics/compare-rows.js';
 import { formatServerMetricsBlock, serverMetricsBlock } from '../src/server-metrics/console.js';
 import { SERVER_METRICS_FILES, type ServerMetricsExport } from '../src/server-metrics/export.js';
 import { ServerMetricsObserver, serverMetricsEndpoints } from '../src/server-metrics/observer.js';
 import { parsePrometheusText } from '../src/server-metrics/parse.js';
+import { readServerMetricsExport } from '../src/server-metrics/read.js';
 import {
   counterStats,
   gaugeStats,
@@ -323,5 +329,71 @@ test('scrapes that fail are counted, never fatal: a missing /metrics is said onc
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
     await new Promise((r) => missing.close(r));
+  }
+});
+
+const AIPERF_FIXTURE = new URL('../fixtures/aiperf/server-metrics', import.meta.url).pathname;
+
+test("AIPerf 0.13's own server metrics export reads the same: common view, compare rows, report section", async () => {
+  const e = (await readServerMetricsExport(AIPERF_FIXTURE))!;
+  const view = commonView(e);
+  assert.deepEqual(view.servers, ['vLLM']);
+  assert.equal(viewValue(view, 'generation_tokens')!.total, 48);
+  assert.equal(viewValue(view, 'mm_cache_hit_rate')!.hits, 8);
+  assert.equal(viewValue(view, 'mm_cache_hit_rate')!.queries, 12);
+  assert.equal(viewValue(view, 'server_ttft')!.count, 6);
+
+  // Against an mmload run of the same dataset on the mock: one compare, one report.
+  const mock = await startMock({ ttftMs: 20, itlMs: 5 });
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-sm-'));
+  try {
+    const o = runOptions(
+      new URL('../fixtures/aiperf/small-dataset.jsonl', import.meta.url).pathname,
+      join(dir, 'mm'),
+      {
+        url: mock.url,
+        concurrency: 2,
+        serverMetricsInterval: 0.05,
+      },
+    );
+    const out = await runLoad(o, {
+      observers: [
+        new ServerMetricsObserver({
+          endpoints: serverMetricsEndpoints(o),
+          intervalS: 0.05,
+          formats: o.serverMetricsFormats,
+        }),
+      ],
+    });
+    assert.equal(out.exitCode, 0);
+    const results = [
+      await readResult(`aiperf=${AIPERF_FIXTURE}`),
+      await readResult(`mmload=${out.artifactDir}`),
+    ];
+    const c = (await serverComparison(results))!;
+    assert.deepEqual(c.labels, ['aiperf', 'mmload']);
+    const row = (k: string) => c.rows.find((r) => r.key === k)!.values;
+    // The same dataset on the same mock: the same multimodal-cache hit rate from both tools' files.
+    assert.deepEqual(
+      row('mm_hit_pct').map((v) => v?.toFixed(1)),
+      ['66.7', '66.7'],
+    );
+    const text = await withServerComparison('client table\n', results, 'table');
+    assert.match(text, /^client table\n\nserver +aiperf +mmload\n/);
+    assert.match(text, /Multimodal-cache hit % +66\.7 +66\.7/);
+    const json = JSON.parse(await withServerComparison(JSON.stringify({ rows: [] }), results, 'json'));
+    assert.deepEqual(json.server.labels, ['aiperf', 'mmload']);
+    // The report: both results' server series on the client's time axis.
+    const runs = [
+      await loadReportRun(`aiperf=${AIPERF_FIXTURE}`),
+      await loadReportRun(`mmload=${out.artifactDir}`),
+    ];
+    assert.ok(runs[1]!.server!.some((s) => s.key === 'requests_running' && s.points.length > 0));
+    assert.ok(runs[0]!.server!.some((s) => s.key === 'generation_tokens'));
+    const html = renderReport(runs);
+    assert.match(html, /<h2>Server metrics over the run<\/h2>/);
+    assert.match(html, /Requests running \(server\)/);
+  } finally {
+    await mock.close();
   }
 });
