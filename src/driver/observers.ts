@@ -30,7 +30,8 @@ export interface RunObserver {
   readonly name: string;
   start?(ctx: ObserverStart): Promise<void>;
   phase?(phase: ObservedPhase): Promise<void>;
-  stop?(): Promise<ObserverResult>;
+  /** After the drain; `interrupted`: a signal stopped the run (finish fast). */
+  stop?(ctx: { interrupted: boolean }): Promise<ObserverResult>;
 }
 
 export interface ObservedRun {
@@ -65,11 +66,11 @@ export class Observers {
     for (const o of [...this.live]) await o.phase?.(p).catch((err) => this.drop(o, p, err));
   }
 
-  async stop(): Promise<ObservedRun> {
+  async stop(ctx: { interrupted: boolean }): Promise<ObservedRun> {
     const out: ObservedRun = { files: [], unwritten: [], config: {}, results: {} };
     for (const o of [...this.live]) {
       try {
-        const r = (await o.stop?.()) ?? {};
+        const r = (await o.stop?.(ctx)) ?? {};
         out.files.push(...(r.files ?? []));
         out.unwritten.push(...(r.unwritten ?? []));
         if (r.config) out.config[o.name] = r.config;

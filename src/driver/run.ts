@@ -335,7 +335,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     unwritten.push({ path: join(dir, FILES.records), error: describeWriteError(recordsError) });
   if (!hooks.sender) await sender.close();
   // After the drain: the observers' last look (the server's counters once every answer is out).
-  const observed = await observers.stop();
+  const observed = await observers.stop({ interrupted: hooks.stop?.aborted === true });
   unwritten.push(...observed.unwritten);
 
   const signal = signalOf(hooks.stop?.reason) ?? (hooks.stop?.aborted ? 'SIGINT' : undefined);

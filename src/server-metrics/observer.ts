@@ -108,10 +108,10 @@ export class ServerMetricsObserver implements RunObserver {
     if (this.worker) await this.request({ type: 'phase', phase }, 'phased');
   }
 
-  async stop(): Promise<ObserverResult> {
+  async stop(ctx: { interrupted: boolean }): Promise<ObserverResult> {
     if (!this.worker) return {};
     try {
-      const r = (await this.request({ type: 'stop' }, 'stopped')).result;
+      const r = (await this.request({ type: 'stop', interrupted: ctx.interrupted }, 'stopped')).result;
       if (!r) return {};
       return { files: r.files, unwritten: r.unwritten, config: r.config, result: r.export };
     } finally {

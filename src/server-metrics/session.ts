@@ -65,6 +65,11 @@ interface EndpointState {
   url: string;
   display: string;
   busy: boolean;
+  /** Aborts the scrape in flight (at the end of the run: a stalled endpoint must not hold it). */
+  abort?: AbortController;
+  /** Its last scrape answered: only such endpoints are waited for at the baseline, the boundaries and the end. */
+  healthy: boolean;
+  inflight?: Promise<boolean>;
   fetches: number;
   failed: number;
   timedOut: number;
@@ -76,6 +81,12 @@ interface EndpointState {
   lastBody?: string;
   saidMissing: boolean;
 }
+
+/**
+ * The scrapes the run waits for (the baseline, phase boundaries, the last ones) give up sooner
+ * than the periodic ones: a stalled /metrics must not hold the run's start, its phases or its end.
+ */
+const AWAITED_TIMEOUT_MS = 1000;
 
 /** A scrape of more than this is cut (a server that streams forever must not fill the memory). */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -110,6 +121,7 @@ export class ScrapeSession {
       url,
       display: redactUrl(url),
       busy: false,
+      healthy: true,
       fetches: 0,
       failed: 0,
       timedOut: 0,
@@ -143,17 +155,16 @@ export class ScrapeSession {
       gzip.pipe(file);
       this.raw = { gzip, file };
     }
-    await this.scrapeAll();
+    await this.scrapeAll('awaited');
     this.timer = setInterval(() => {
-      void this.scrapeAll(true);
+      void this.scrapeAll();
     }, this.o.intervalMs);
   }
 
   /** A phase begins: a boundary scrape closes the previous one, then the new one starts. */
   async mark(phase: PhaseName): Promise<void> {
     if (this.stopped) return;
-    await this.settled();
-    await this.scrapeAll();
+    await this.scrapeAll('awaited');
     this.phase = phase;
     if (phase === 'warmup') this.warmupStartNs = this.now();
     else this.profilingStartNs = this.now();
@@ -163,17 +174,25 @@ export class ScrapeSession {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** The final scrape after the drain, then the files; never throws for the server's doing. */
-  async stop(): Promise<SessionResult> {
+  /**
+   * The final scrape after the drain, then the files; never throws for the server's doing. A
+   * scrape still out is abandoned (that endpoint stalls: it is not asked again). `interrupted`
+   * (a signal) skips the flush scrape, so that Ctrl-C is not held by it.
+   */
+  async stop(opts: { interrupted?: boolean } = {}): Promise<SessionResult> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.settled();
-    await this.scrapeAll();
+    const abandon = (s: EndpointState) =>
+      s.busy && s.abort?.abort(new Error('no answer by the end of the run'));
+    for (const s of this.state) if (!s.healthy) abandon(s);
+    const answered = await this.scrapeAll('final');
     const flushMs = this.o.flushMs ?? Math.min(this.o.intervalMs, 1000);
-    if (flushMs > 0) {
+    if (flushMs > 0 && answered > 0 && !opts.interrupted) {
       await new Promise((r) => setTimeout(r, flushMs));
-      await this.scrapeAll();
+      await this.scrapeAll('final');
     }
+    for (const s of this.state) abandon(s);
+    await this.settled();
     const endNs = this.now() + 1;
     await this.agent.close().catch(() => {});
     const unwritten: UnwrittenFile[] = [];
@@ -246,16 +265,31 @@ export class ScrapeSession {
     };
   }
 
-  private scrapeAll(fromTimer = false): Promise<void> {
-    const jobs: Promise<void>[] = [];
-    for (const s of this.state) {
-      // A slow endpoint is not asked again while its last scrape is still out.
-      if (fromTimer && s.busy) continue;
-      const p = this.scrape(s).finally(() => this.pending.delete(p));
-      this.pending.add(p);
-      jobs.push(p);
-    }
-    return Promise.all(jobs).then(() => {});
+  /**
+   * Scrapes every endpoint; resolves with how many answered. 'periodic' skips an endpoint still
+   * answering its last scrape. The others (baseline, boundaries, end) are waited for, with a
+   * shorter timeout: an endpoint whose last scrape answered gets its scrape in flight finished
+   * first (up to that timeout), so that a boundary is never skipped; one whose last scrape failed
+   * is asked on the side (or, at the end, not at all): a stalled /metrics holds nothing.
+   */
+  private scrapeAll(kind: 'periodic' | 'awaited' | 'final' = 'periodic'): Promise<number> {
+    const shortMs = Math.min(this.o.timeoutMs, AWAITED_TIMEOUT_MS);
+    const one = async (s: EndpointState): Promise<boolean> => {
+      if (s.busy) {
+        if (kind === 'periodic' || !s.healthy) return false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([s.inflight, new Promise((r) => (timer = setTimeout(r, shortMs)))]);
+        clearTimeout(timer);
+        if (s.busy) return false;
+      }
+      if (kind === 'final' && !s.healthy) return false;
+      const p = this.scrape(s, kind === 'periodic' || !s.healthy ? this.o.timeoutMs : shortMs);
+      s.inflight = p;
+      const tracked = p.then(() => {}).finally(() => this.pending.delete(tracked));
+      this.pending.add(tracked);
+      return kind === 'periodic' || s.healthy ? p : false;
+    };
+    return Promise.all(this.state.map(one)).then((ok) => ok.filter(Boolean).length);
   }
 
   private fail(s: EndpointState, reason: string, timedOut = false): void {
@@ -266,8 +300,11 @@ export class ScrapeSession {
       this.o.log(`server metrics: ${s.display}: ${reason} (counted; the run goes on)`);
   }
 
-  private async scrape(s: EndpointState): Promise<void> {
+  /** One scrape of one endpoint; true when it answered with metrics. */
+  private async scrape(s: EndpointState, timeoutMs: number): Promise<boolean> {
     s.busy = true;
+    const abort = new AbortController();
+    s.abort = abort;
     const phase = this.phase;
     const sentNs = this.now();
     s.fetches++;
@@ -280,9 +317,9 @@ export class ScrapeSession {
         dispatcher: this.agent,
         method: 'GET',
         headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
-        headersTimeout: this.o.timeoutMs,
-        bodyTimeout: this.o.timeoutMs,
-        signal: AbortSignal.timeout(this.o.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abort.signal]),
       });
       firstByteNs = this.now();
       if (res.statusCode === 404) {
@@ -295,12 +332,12 @@ export class ScrapeSession {
         }
         s.failed++;
         s.errors.set('HTTP 404', (s.errors.get('HTTP 404') ?? 0) + 1);
-        return;
+        return false;
       }
       if (res.statusCode !== 200) {
         await res.body.dump();
         this.fail(s, `HTTP ${res.statusCode}`);
-        return;
+        return false;
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -315,31 +352,39 @@ export class ScrapeSession {
       body = Buffer.concat(chunks).toString('utf8');
     } catch (err) {
       const e = err as Error & { code?: string };
+      const ended = abort.signal.aborted;
       const timedOut =
-        e.name === 'TimeoutError' ||
-        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-        e.code === 'UND_ERR_BODY_TIMEOUT';
+        !ended &&
+        (e.name === 'TimeoutError' ||
+          e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+          e.code === 'UND_ERR_BODY_TIMEOUT');
       this.fail(
         s,
-        timedOut ? `timed out after ${this.o.timeoutMs} ms` : (e.code ?? e.message ?? String(err)),
+        ended
+          ? 'no answer by the end of the run'
+          : timedOut
+            ? `timed out after ${timeoutMs} ms`
+            : (e.code ?? e.message ?? String(err)),
         timedOut,
       );
-      return;
+      return false;
     } finally {
       s.busy = false;
+      s.healthy = false;
     }
     const doneNs = this.now();
     s.latenciesNs.push(doneNs - sentNs);
     const parsed = parsePrometheusText(body);
     if (parsed.families.length === 0 && body.trim() !== '') {
       this.fail(s, 'not Prometheus text');
-      return;
+      return false;
     }
     if (body !== s.lastBody) s.updates.push(firstByteNs);
     s.lastBody = body;
     this.raw?.gzip.write(
       `# mmload-scrape endpoint=${s.display} timestamp_ns=${firstByteNs} request_sent_ns=${sentNs}\n${body}${body.endsWith('\n') ? '' : '\n'}`,
     );
+    s.healthy = true;
     this.store.add(s.display, firstByteNs, parsed.families);
     this.jsonl?.write(
       `${JSON.stringify({
@@ -352,6 +397,7 @@ export class ScrapeSession {
         ...(phase ? { benchmark_phase: phase } : {}),
       })}\n`,
     );
+    return true;
   }
 }
 

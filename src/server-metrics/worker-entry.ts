@@ -8,7 +8,7 @@ let session: ScrapeSession | undefined;
 type Msg =
   | { type: 'start'; options: Omit<SessionOptions, 'log'> }
   | { type: 'phase'; phase: PhaseName }
-  | { type: 'stop' };
+  | { type: 'stop'; interrupted?: boolean };
 
 port.on('message', async (m: Msg) => {
   try {
@@ -20,7 +20,7 @@ port.on('message', async (m: Msg) => {
       await session?.mark(m.phase);
       port.postMessage({ type: 'phased' });
     } else if (m.type === 'stop') {
-      const result = session ? await session.stop() : undefined;
+      const result = session ? await session.stop({ interrupted: m.interrupted }) : undefined;
       port.postMessage({ type: 'stopped', result });
     }
   } catch (err) {
