@@ -2,12 +2,15 @@
 // when it received the request and wrote the tokens (mock in its own process via mock-child.ts,
 // TTFT 50 ms, ITL 10 ms, 30 sessions, small bodies; both stamp CLOCK_MONOTONIC via process.hrtime).
 // Goals: |TTFT error| p99 <= 1 ms; ITL avg within 1%. Needs `npm run build`.
+// SERVER_METRICS=<interval s> scrapes the mock's /metrics during the run (as `mmload run` does by
+// default), to show that scraping moves neither the errors nor the client's event-loop delay.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import type { MockRecord } from '../src/mock/types.js';
+import { ServerMetricsObserver } from '../src/server-metrics/observer.js';
 import { spawnMock } from './mock-child.js';
 import { saveResult, textSessionsDataset } from './util.js';
 
@@ -29,6 +32,17 @@ const mock = await spawnMock([
   ...(process.env.JITTER_MS ? ['--jitter-ms', process.env.JITTER_MS] : []),
 ]);
 const out = join(dir, 'run');
+const scrapeS = process.env.SERVER_METRICS ? Number(process.env.SERVER_METRICS) : undefined;
+const observers =
+  scrapeS === undefined
+    ? []
+    : [
+        new ServerMetricsObserver({
+          endpoints: [`${mock.url}/metrics`],
+          intervalS: scrapeS,
+          formats: ['json'],
+        }),
+      ];
 const r = await runLoad(
   resolveRunOptions({
     dataset: ds,
@@ -42,6 +56,7 @@ const r = await runLoad(
     warmupRequests: WARMUP,
     artifactDir: out,
   }),
+  { observers },
 );
 await mock.stop();
 const mine = (await readFile(join(out, 'records.jsonl'), 'utf8'))
@@ -106,6 +121,9 @@ const result = {
   startToSentP99Ms: q(startToSent, 0.99),
   sentToMockArrivalP99Ms: q(sentToArrival, 0.99),
   mockTokenToClientP99Ms: q(tokToClient, 0.99),
+  serverMetricsIntervalS: scrapeS ?? null,
+  eventLoopDelayP99Ms: r.summary.client?.eventLoopDelayMs?.p99,
+  eventLoopDelayMaxMs: r.summary.client?.eventLoopDelayMs?.max,
 };
 console.table([
   {
@@ -119,6 +137,8 @@ console.table([
     'ITL avg mmload ms': result.itlAvgMineMs.toFixed(4),
     'ITL avg mock ms': result.itlAvgMockMs.toFixed(4),
     'ITL avg err %': itlErrPct.toFixed(3),
+    scrape: scrapeS === undefined ? 'off' : `${scrapeS} s`,
+    'loop delay p99 ms': result.eventLoopDelayP99Ms?.toFixed(2),
   },
 ]);
 const stage = (name: string, v: number[]) => ({

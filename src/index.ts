@@ -43,7 +43,16 @@ export {
   type RunOptions,
   resolveRunOptions,
 } from './driver/options.js';
-export { type RunHooks, type RunOutcome, type RunProgress, runLoad } from './driver/run.js';
+export {
+  type ObservedPhase,
+  type ObserverResult,
+  type ObserverStart,
+  type RunHooks,
+  type RunObserver,
+  type RunOutcome,
+  type RunProgress,
+  runLoad,
+} from './driver/run.js';
 export {
   type BenchmarkInput,
   type BenchmarkSettings,
@@ -68,4 +77,9 @@ export type { MockHandle, MockOptions, MockRecord, MockStats } from './mock/type
 export { loadReportRun } from './report/from-results.js';
 // Report: one self-contained HTML file for any mix of results.
 export { renderReport } from './report/html.js';
+export { COMMON_VIEW, type CommonView, commonView } from './server-metrics/common-view.js';
+export type { ServerMetricsExport } from './server-metrics/export.js';
+export { ServerMetricsObserver, serverMetricsObservers } from './server-metrics/observer.js';
+export { parsePrometheusText } from './server-metrics/parse.js';
+export { readServerMetricsExport } from './server-metrics/read.js';
 export { InputError, UserError } from './util/errors.js';

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { type CompareFormat, compareSummaries, formatComparison } from '../metrics/compare.js';
 import { readResult } from '../metrics/readers.js';
+import { withServerComparison } from '../server-metrics/compare-rows.js';
 import { UserError } from '../util/errors.js';
 
 interface CompareArgs {
@@ -47,6 +48,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     } catch (err) {
       throw new UserError((err as Error).message);
     }
-    process.stdout.write(formatComparison(comparison, args.format));
+    process.stdout.write(
+      await withServerComparison(formatComparison(comparison, args.format), summaries, args.format),
+    );
   },
 };

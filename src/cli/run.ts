@@ -4,6 +4,7 @@ import { EMBEDDED_MOCK, runBenchmark } from '../harness/benchmark.js';
 import { formatErrors } from '../metrics/errors.js';
 import { stat } from '../metrics/summary.js';
 import { formatRunTable } from '../metrics/table.js';
+import { serverMetricsBlock } from '../server-metrics/console.js';
 import { formatDuration } from '../util/format.js';
 import { createProgress } from '../util/progress.js';
 import { type CliOnlyArgs, mockFromArgs, runInputFromArgs, withRunFlags } from './run-flags.js';
@@ -64,6 +65,8 @@ export function finalLine(o: RunOutcome): string {
 export function printOutcome(o: RunOutcome, opts: { quiet: boolean; maxErrorRate: number }): void {
   const err = (line: string) => process.stderr.write(`mmload: ${line}\n`);
   if (!opts.quiet) process.stdout.write(`${formatRunTable(o.summary)}\n`);
+  const server = opts.quiet ? undefined : serverMetricsBlock(o);
+  if (server) process.stdout.write(`\n${server}`);
   // The table lists the failures' messages; --quiet still says what the server answered.
   else for (const line of formatErrors(o.summary.errorDetails, 5)) err(line);
   if (!opts.quiet) for (const w of o.summary.client?.warnings ?? []) err(`warning: ${w}`);

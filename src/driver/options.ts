@@ -69,7 +69,20 @@ export interface RunOptions {
   imageRoot?: string;
   /** Bytes of read-ahead rows kept in memory. */
   readAheadBytes?: number;
+  /**
+   * Prometheus endpoints scraped during the run besides the endpoint's own /metrics (AIPerf's
+   * --server-metrics); false scrapes none (--no-server-metrics).
+   */
+  serverMetrics: string[] | false;
+  /** Seconds between scrapes. */
+  serverMetricsInterval: number;
+  /** Which server metrics files to write. */
+  serverMetricsFormats: ServerMetricsFormat[];
 }
+
+/** Server metrics files (src/server-metrics/export.ts): AIPerf's json, csv and jsonl, and mmload's raw scrapes. */
+export const SERVER_METRICS_FORMATS = ['json', 'csv', 'jsonl', 'raw'] as const;
+export type ServerMetricsFormat = (typeof SERVER_METRICS_FORMATS)[number];
 
 /**
  * One run option, declared once: its key, its flag, its type, its default, its help and its
@@ -91,7 +104,7 @@ export interface OptionSpec<K extends keyof RunOptions = keyof RunOptions> {
   parse?: (raw: never) => RunOptions[K];
   /** A message when the value is wrong (the flag and the value are prefixed). */
   check?: (v: NonNullable<RunOptions[K]>) => string | undefined;
-  group: 'Endpoint' | 'Workload' | 'Load' | 'Stop' | 'Output' | 'Scale-out';
+  group: 'Endpoint' | 'Workload' | 'Load' | 'Stop' | 'Output' | 'Server metrics' | 'Scale-out';
 }
 
 const positiveInt = (v: number) =>
@@ -387,6 +400,60 @@ export const RUN_OPTION_SPECS = [
     group: 'Output',
     defaultText: 'the artifact dir name',
     help: 'name of this result in compare and report',
+  }),
+  spec({
+    key: 'serverMetrics',
+    flag: 'server-metrics',
+    type: 'list',
+    group: 'Server metrics',
+    default: [],
+    defaultText: "the endpoint's own /metrics",
+    help:
+      "more Prometheus endpoints to scrape during the run besides the endpoint's own /metrics (repeatable: workers, " +
+      'a router, a frontend; host:port means host:port/metrics); --no-server-metrics scrapes none',
+    parse: (raw: Array<string | boolean>) =>
+      raw.some((v) => v === false) ? false : raw.flatMap((v) => String(v).split(/[\s,]+/)).filter(Boolean),
+    check: (v) => {
+      if (v === false) return undefined;
+      for (const u of v) {
+        try {
+          const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
+          if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${u}: must be http or https`;
+        } catch {
+          return `${u}: not a URL (e.g. 127.0.0.1:8081 or http://worker:9090/metrics)`;
+        }
+      }
+      return undefined;
+    },
+  }),
+  spec({
+    key: 'serverMetricsInterval',
+    flag: 'server-metrics-interval',
+    type: 'number',
+    group: 'Server metrics',
+    default: 1,
+    help: "seconds between scrapes of the server's metrics (AIPerf: AIPERF_SERVER_METRICS_COLLECTION_INTERVAL)",
+    check: (v) => (v >= 0.05 && Number.isFinite(v) ? undefined : 'must be >= 0.05 s'),
+  }),
+  spec({
+    key: 'serverMetricsFormats',
+    flag: 'server-metrics-formats',
+    type: 'list',
+    group: 'Server metrics',
+    default: ['json', 'csv', 'jsonl', 'raw'],
+    defaultText: 'json csv jsonl raw',
+    help:
+      "server metrics files: json and csv (AIPerf's summary over the profiling window), jsonl (every scrape, AIPerf's " +
+      'records), raw (the scrapes as the server sent them, gzipped); AIPerf writes only json and csv unless asked',
+    parse: (raw: string[]) =>
+      raw.flatMap((v) => String(v).split(/[\s,]+/)).filter(Boolean) as ServerMetricsFormat[],
+    check: (v) => {
+      const bad: string | undefined = v.find(
+        (f) => !(SERVER_METRICS_FORMATS as readonly string[]).includes(f),
+      );
+      if (bad === 'parquet') return 'parquet is not written by mmload (json, csv, jsonl, raw)';
+      return bad === undefined ? undefined : `${bad}: not one of ${SERVER_METRICS_FORMATS.join(', ')}`;
+    },
   }),
   spec({
     key: 'shard',

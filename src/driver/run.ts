@@ -20,6 +20,7 @@ import type { RecordIdentity } from './client.js';
 import { datasetInfo } from './dataset-info.js';
 import { endpointOf } from './endpoints/endpoint.js';
 import { describeWriteError, exitCode, type UnwrittenFile, writeArtifactsResilient } from './finish.js';
+import { Observers, type RunObserver } from './observers.js';
 import { publicConfig, type RunOptions, validateRunOptions } from './options.js';
 import { armGraceDeadline, InFlight, runProfiling, runWarmup } from './phases.js';
 import { preconnect } from './preconnect.js';
@@ -35,6 +36,7 @@ import { sessionInShard, shardDirName } from './shard.js';
 import { waitUntil } from './start-at.js';
 import { parseTarget, redactText, tlsConnectOptions } from './target.js';
 
+export type { ObservedPhase, ObserverResult, ObserverStart, RunObserver } from './observers.js';
 export type { RunProgress } from './run-state.js';
 
 export interface RunHooks {
@@ -51,6 +53,8 @@ export interface RunHooks {
   sender?: Sender;
   /** Called after the last request, before the artifacts are written: what it returns joins run_config (e.g. the embedded mock's counters). */
   annotate?: () => Promise<Record<string, unknown>>;
+  /** Watchers of the run on their own time (src/driver/observers.ts), e.g. the server-metrics scraper. */
+  observers?: readonly RunObserver[];
 }
 
 export interface RunOutcome {
@@ -66,6 +70,8 @@ export interface RunOutcome {
   signal?: 'SIGINT' | 'SIGTERM';
   /** Why the run ended early, if it did. */
   abortReason?: string;
+  /** What each observer returned, by its name (e.g. serverMetrics: the server metrics export). */
+  observed: Record<string, unknown>;
 }
 
 const LOOP_RESOLUTION_MS = 10;
@@ -172,6 +178,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
   // (and for merging shards that ran on machines with unrelated monotonic clocks).
   const monoToEpochNs = Date.now() * 1e6 - clock.nowNs();
+  const observers = new Observers(hooks.observers, log);
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   let recordsError: unknown;
   const collector = new MetricsCollector();
@@ -242,6 +249,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   let preconnected: number | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
+    await observers.start({ dir, monoToEpochNs, log });
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
     if (o.preconnect && !hooks.sender) {
@@ -258,6 +266,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
         log(`pre-connect: ${r.failed} of ${n} connection(s) failed: ${redactText(r.firstError ?? '')}`);
     }
     if (o.warmupRequests > 0 && !state.stopping) {
+      await observers.phase('warmup');
       const rows: DatasetRow[] = [];
       for await (const row of readDataset(o.dataset, { onInvalid, detached: true })) {
         rows.push(row);
@@ -276,6 +285,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       if (lateMs > 1000) log(`--start-at: started ${(lateMs / 1000).toFixed(1)} s after the given time`);
     }
 
+    await observers.phase('profiling');
     loop.enable();
     if (o.durationS !== undefined)
       durationTimer = setTimeout(() => state.stop(`--duration ${o.durationS} s reached`), o.durationS * 1000);
@@ -324,6 +334,9 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   if (recordsError !== undefined)
     unwritten.push({ path: join(dir, FILES.records), error: describeWriteError(recordsError) });
   if (!hooks.sender) await sender.close();
+  // After the drain: the observers' last look (the server's counters once every answer is out).
+  const observed = await observers.stop({ interrupted: hooks.stop?.aborted === true });
+  unwritten.push(...observed.unwritten);
 
   const signal = signalOf(hooks.stop?.reason) ?? (hooks.stop?.aborted ? 'SIGINT' : undefined);
   const config: Record<string, unknown> = {
@@ -336,6 +349,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     },
     mmloadVersion: VERSION,
     skippedInvalidLines: skippedLines,
+    ...observed.config,
     ...(await hooks.annotate?.().catch((err: Error) => ({ annotateError: err.message }))),
   };
   const summary = collector.summarize({
@@ -372,7 +386,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     },
   });
   unwritten.push(...written.failed);
-  const files = [...written.written];
+  const files = [...written.written, ...observed.files];
   if (recordsError === undefined) files.push(join(dir, FILES.records));
 
   if (fatal !== undefined && !(fatal instanceof UserError)) throw fatal;
@@ -385,5 +399,6 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     interrupted: signal !== undefined,
     signal,
     abortReason: state.stopReason,
+    observed: observed.results,
   };
 }

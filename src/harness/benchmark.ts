@@ -7,6 +7,7 @@ import type { MockOptions } from '../mock/types.js';
 import { startMockThread } from '../mock/worker.js';
 import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
+import { serverMetricsObservers } from '../server-metrics/observer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /**
@@ -85,6 +86,7 @@ export async function runBenchmark(
       const outcome = await runLoad(options, {
         ...hooks,
         annotate: mockStats ? async () => ({ embeddedMock: await mockStats() }) : hooks.annotate,
+        observers: [...(hooks.observers ?? []), ...serverMetricsObservers(options)],
       });
       // The report is drawn from the written summary: none when it could not be written.
       if (settings.report !== false && outcome.files.some((f) => f.endsWith(FILES.json))) {

@@ -5,7 +5,7 @@ import { BodyError, BodyIngest } from './body.js';
 import { decideFault, type FaultDecision } from './faults.js';
 import { ImageCache } from './image-cache.js';
 import { isInstant, tokenOffsetsMs, ttftMs } from './latency.js';
-import { prometheusText } from './metrics.js';
+import { newTtftHistogram, observeTtft, prometheusText } from './metrics.js';
 import { openRecordSink, type RecordSink, sessionIdOf } from './record.js';
 import { type ChatRequest, RequestError, toChatRequest } from './request.js';
 import { requestRng } from './rng.js';
@@ -43,6 +43,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     notFound: 0,
     faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     inFlight: 0,
+    ttft: newTtftHistogram(),
   };
   const created = Math.floor(Date.now() / 1000);
   let seq = 0;
@@ -53,6 +54,8 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   const finishRecord = (r: MockRecord): void => {
     if (!inFlight.delete(r)) return;
     stats.inFlight--;
+    // Observed when the request ends (vLLM observes at the first token): the same value, later.
+    if (r.firstTokenNs !== undefined) observeTtft(stats.ttft, (r.firstTokenNs - r.bodyNs) / 1e9);
     if (o.keepRecords) records.push(r);
     sink?.add(r);
   };
@@ -327,7 +330,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       res.end();
     } else if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(prometheusText(stats, cache.size));
+      res.end(prometheusText(stats, cache.size, o.model));
     } else if (path === '/v1/chat/completions') {
       sendError(res, 405, `method ${req.method} not allowed on ${path}`, 'MethodNotAllowed');
     } else {
@@ -368,7 +371,11 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
-    stats: () => ({ ...stats, faults: { ...stats.faults } }),
+    stats: () => ({
+      ...stats,
+      faults: { ...stats.faults },
+      ttft: { ...stats.ttft, buckets: [...stats.ttft.buckets] },
+    }),
     records: () => records,
     close: async () => {
       if (closing) return;

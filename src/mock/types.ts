@@ -119,6 +119,11 @@ export interface MockStats {
   faults: Record<FaultKind, number>;
   /** Requests whose response has not finished yet. */
   inFlight: number;
+  /**
+   * Time to first token as the server sees it (first token written - body received), in vLLM's
+   * TTFT buckets (VLLM_TTFT_BUCKETS): cumulative counts per bound, +Inf last, with sum and count.
+   */
+  ttft: { buckets: number[]; sum: number; count: number };
 }
 
 export interface MockHandle {

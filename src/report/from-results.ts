@@ -9,6 +9,7 @@ import { percentileOfSorted } from '../metrics/statistics.js';
 import { type Summary, stat } from '../metrics/summary.js';
 import { UserError } from '../util/errors.js';
 import { type CurveMetric, type CurvePoint, HEADLINE, type ReportRun, type TimelinePoint } from './model.js';
+import { loadServerTimeline } from './server-chart.js';
 
 /** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
 const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.99];
@@ -154,6 +155,7 @@ export async function loadReportRun(spec: string): Promise<ReportRun> {
       const first = Math.min(...rec.ttftByStart.map(([s]) => s));
       run.ttftOverRun = rec.ttftByStart.map(([s, v]) => [(s - first) / 1e9, v] as const);
       if (!run.timeline) run.timeline = timelineFromEnds(rec.ends, first);
+      run.server = await loadServerTimeline(dirname(recordsPath), first);
     }
   } else {
     for (const m of CURVE_METRICS) {

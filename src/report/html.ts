@@ -3,6 +3,7 @@ import { deltaPct, formatDelta } from '../metrics/compare.js';
 import { formatMore } from '../metrics/errors.js';
 import { VERSION } from '../version.js';
 import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
+import { serverSection } from './server-chart.js';
 import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
@@ -160,6 +161,8 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
       `<h2>Throughput over the run</h2><div class="grid-charts">${chart({ title: 'Completed requests per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'req/s', scale: 'linear' }, series: done, mode: 'step' })}${chart({ title: 'Output tokens per second', x: { label: 'seconds since start', scale: 'linear' }, y: { label: 'tok/s', scale: 'linear' }, series: tokens, mode: 'step' })}</div>`,
     );
   }
+  const server = serverSection(runs);
+  if (server) sections.push(server);
   sections.push(`<h2>Errors</h2>${errorsTable(runs)}`);
   const notes = runs.flatMap((r) => (r.notes ?? []).map((n) => `${r.label}: ${n}`));
   if (notes.length > 0)

@@ -5,6 +5,7 @@
 import type { MetricTag } from '../metrics/catalogue.js';
 import type { ErrorList } from '../metrics/errors.js';
 import type { StatName } from '../metrics/summary.js';
+import type { ServerTimelineSeries } from './server-chart.js';
 
 export type CurveMetric = Extract<
   MetricTag,
@@ -44,6 +45,8 @@ export interface ReportRun {
   /** The distinct error messages with counts, most frequent first, and how many were left out. */
   errorMessages?: ErrorList;
   notes?: string[];
+  /** The servers' common view over the run, on the same time axis as ttftOverRun (src/report/server-chart.ts). */
+  server?: ServerTimelineSeries[];
 }
 
 export type HeadlineKey = keyof ReportRun['headline'];

@@ -36,6 +36,8 @@ export interface ChartOptions {
   y: Axis;
   series: Series[];
   mode?: 'line' | 'scatter' | 'step';
+  /** A fixed x range (linear x only), so that charts stacked on one time axis line up. */
+  xDomain?: [number, number];
   width?: number;
   height?: number;
 }
@@ -116,10 +118,13 @@ export function chart(o: ChartOptions): string {
       .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (o.y.scale !== 'log' || y > 0))
       .map(([x, y]) => [forward(o.x.scale, x), forward(o.y.scale, y)] as const),
   }));
-  const [x0, x1] = extent(
-    usable.flatMap((s) => s.pts.map((p) => p[0])),
-    o.x.scale === 'percentile' ? 'linear' : o.x.scale,
-  );
+  const [x0, x1] =
+    o.xDomain && o.x.scale === 'linear'
+      ? o.xDomain
+      : extent(
+          usable.flatMap((s) => s.pts.map((p) => p[0])),
+          o.x.scale === 'percentile' ? 'linear' : o.x.scale,
+        );
   const [y0, y1] = extent(
     usable.flatMap((s) => s.pts.map((p) => p[1])),
     o.y.scale,
