@@ -47,12 +47,11 @@ test('t distribution: quantiles and CDF as scipy gives them, for whole and fract
 
 /** Exponential with the given mean (inverse CDF of a uniform). */
 const expo = (random: () => number, mean: number) => -mean * Math.log(1 - random());
-const sample = (random: () => number, n: number, draw: () => number) =>
-  Float64Array.from({ length: n }, draw).sort();
+const sample = (n: number, draw: () => number) => Float64Array.from({ length: n }, draw).sort();
 
 test('bootstrapDistribution: the same statistics as resampling, sorting and computeStats, without the sort', () => {
   const random = prng(7);
-  const values = sample(random, 37, () => expo(random, 50));
+  const values = sample(37, () => expo(random, 50));
   const stats = ['avg', 'p1', 'p25', 'p50', 'p90', 'p99'] as const;
   const fast = bootstrapDistribution(values, stats, 40, prng(99));
   const draws = prng(99);
@@ -99,8 +98,8 @@ test('bootstrap: the 95% interval of a difference of means and of medians covers
   // 400 resamples: enough for the 2.5% and 97.5% quantiles here, and the test stays fast.
   const run = (shift: number) => (rep: number) => {
     const random = prng(seedOf(2026, 'coverage', String(shift), String(rep)));
-    const a = sample(random, n, () => expo(random, 100));
-    const b = sample(random, n, () => expo(random, 100 + shift));
+    const a = sample(n, () => expo(random, 100));
+    const b = sample(n, () => expo(random, 100 + shift));
     const da = bootstrapDistribution(a, ['avg', 'p50'], 400, prng(seedOf(rep, 'a')));
     const db = bootstrapDistribution(b, ['avg', 'p50'], 400, prng(seedOf(rep, 'b')));
     const sa = computeStats(a);
@@ -157,8 +156,8 @@ test('Welch: the 95% interval over trials covers the true difference about 95% o
 
 test('bootstrap intervals are deterministic for a seed and move little with it', () => {
   const random = prng(3);
-  const a = sample(random, 400, () => expo(random, 100));
-  const b = sample(random, 400, () => expo(random, 120));
+  const a = sample(400, () => expo(random, 100));
+  const b = sample(400, () => expo(random, 120));
   const delta = (seed: number) =>
     bootstrapDelta(
       {
