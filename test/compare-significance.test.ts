@@ -117,3 +117,18 @@ test('mmload compare prints the intervals, and the same ones on every run (seede
   assert.match(md, /^\| slower \| .*\]\*\) \|/m);
   assert.match(md, /\n\n\[low, high\]: 95% interval/);
 });
+
+test('the report draws each figure with its interval as an error bar and the changes with theirs', async () => {
+  const { loadReportRun } = await import('../src/report/from-results.js');
+  const { renderReport } = await import('../src/report/html.js');
+  const runs = await Promise.all(dirs.map((d) => loadReportRun(d)));
+  const html = renderReport(runs, { baseline: 'base' });
+  // TTFT avg, TTFT p50 and ITL avg have intervals for each of the three results (p99 has too few values).
+  assert.equal(html.match(/class="error-bar"/g)?.length, 9);
+  assert.match(html, /slower: \d+(\.\d+)? ms, interval \d+(\.\d+)? to \d+(\.\d+)?/);
+  assert.match(html, /<span class="ci">\[\+\d+\.\d, \+\d+\.\d\]\*<\/span>/);
+  assert.match(
+    html,
+    /<li>No interval for RPS, Output tok\/s: a run-level figure: needs trials on both sides\.<\/li>/,
+  );
+});
