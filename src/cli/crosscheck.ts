@@ -25,7 +25,7 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
         type: 'number',
         default: 5,
         describe:
-          'largest difference in % counted as agreement (times also agree within 2 ms, ITL within 0.2 ms); a row differs only when its difference is also beyond the runs\' noise',
+          "largest difference in % counted as agreement (times also agree within 2 ms, ITL within 0.2 ms); a row differs only when its difference is also beyond the runs' noise",
       })
       .option('aiperf-timeout', {
         type: 'number',

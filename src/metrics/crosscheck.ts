@@ -308,8 +308,7 @@ export function crosscheckRuns(
     else if (isResampled(check)) row.interval = recordsInterval(check, runs.aiperf[0]!, runs.mmload[0]!);
 
     // The ground truth: each tool's excess over its own server.
-    const serverV = (t: Tool) =>
-      runs[t].slice(0, trials).map((r) => serverValue(check, r.truth, r.summary));
+    const serverV = (t: Tool) => runs[t].slice(0, trials).map((r) => serverValue(check, r.truth, r.summary));
     const mmS = serverV('mmload');
     const aiS = serverV('aiperf');
     if (complete(mmS) && complete(aiS)) {
