@@ -181,7 +181,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const observers = new Observers(hooks.observers, log);
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   let recordsError: unknown;
-  const collector = new MetricsCollector();
+  const collector = new MetricsCollector({ goodput: o.goodput });
   const state = new RunState();
   const inFlight = new InFlight();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
