@@ -144,9 +144,24 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
         if (skippedLines <= 5) log(`skipping invalid line: ${err.message}`);
       }
     : undefined;
+  // A bad --ca-cert is refused before anything starts.
+  const tls = target.tls ? await tlsConnectOptions(o) : undefined;
+  // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
+  // (and for merging shards that ran on machines with unrelated monotonic clocks).
+  const monoToEpochNs = Date.now() * 1e6 - clock.nowNs();
+  // Observers (the server-metrics scraper starts a thread and scrapes once) start while the file
+  // is checked and the connections open: their start-up is not added to the first request's wait.
+  const observers = new Observers(hooks.observers, log);
+  const observing = observers.start({ dir, monoToEpochNs, log });
   if (dataset.bytes <= PREVALIDATE_LIMIT && !o.skipInvalid) {
-    for await (const _ of readDataset(o.dataset)) {
-      // readDataset throws an InputError naming the first bad line
+    try {
+      for await (const _ of readDataset(o.dataset)) {
+        // readDataset throws an InputError naming the first bad line
+      }
+    } catch (err) {
+      await observing;
+      await observers.stop({ interrupted: true });
+      throw err;
     }
   }
 
@@ -169,16 +184,12 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
         extraInputs: o.extraInputs,
       },
       connections: Number.isFinite(o.concurrency) ? o.concurrency : undefined,
-      tls: target.tls ? await tlsConnectOptions(o) : undefined,
+      tls,
       timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
       cancel: cancel.signal,
       images: new ImagePathCache({ root: o.imageRoot }),
     });
 
-  // One anchor between the monotonic clock and the wall clock, for epoch stamps in the exports
-  // (and for merging shards that ran on machines with unrelated monotonic clocks).
-  const monoToEpochNs = Date.now() * 1e6 - clock.nowNs();
-  const observers = new Observers(hooks.observers, log);
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   let recordsError: unknown;
   const collector = new MetricsCollector({ goodput: o.goodput });
@@ -249,7 +260,6 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   let preconnected: number | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
-    await observers.start({ dir, monoToEpochNs, log });
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
     if (o.preconnect && !hooks.sender) {
@@ -265,6 +275,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       if (r.failed > 0)
         log(`pre-connect: ${r.failed} of ${n} connection(s) failed: ${redactText(r.firstError ?? '')}`);
     }
+    await observing;
     if (o.warmupRequests > 0 && !state.stopping) {
       await observers.phase('warmup');
       const rows: DatasetRow[] = [];
