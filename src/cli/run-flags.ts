@@ -2,6 +2,7 @@ import type { Argv, Options } from 'yargs';
 import { type OptionSpec, PRESETS, RUN_OPTION_SPECS, type RunInput } from '../driver/options.js';
 import { shardFromEnv } from '../driver/shard.js';
 import { EMBEDDED_MOCK } from '../harness/benchmark.js';
+import type { MockOptions } from '../mock/types.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -17,6 +18,9 @@ export interface CliOnlyArgs {
   quiet?: boolean;
   'mock-ttft-ms'?: number;
   'mock-itl-ms'?: number;
+  'mock-jitter-ms'?: number;
+  'mock-capacity'?: number;
+  'mock-queue-ms'?: number;
 }
 
 function defaultText(s: OptionSpec): string | undefined {
@@ -84,6 +88,28 @@ export function withRunFlags(y: Argv<any>): Argv<any> {
       defaultDescription: String(EMBEDDED_MOCK.itlMs),
       describe: 'inter-token latency',
     })
+    .option('mock-jitter-ms', {
+      type: 'number',
+      group: 'Embedded mock (without --url):',
+      requiresArg: true,
+      defaultDescription: String(EMBEDDED_MOCK.jitterMs ?? 0),
+      describe: 'seeded uniform [0, J) ms added to TTFT and to each token',
+    })
+    .option('mock-capacity', {
+      type: 'number',
+      group: 'Embedded mock (without --url):',
+      requiresArg: true,
+      defaultDescription: 'no limit',
+      describe:
+        'requests served at once; beyond it each one in flight adds --mock-queue-ms to TTFT (a known saturation point)',
+    })
+    .option('mock-queue-ms', {
+      type: 'number',
+      group: 'Embedded mock (without --url):',
+      requiresArg: true,
+      defaultDescription: String(EMBEDDED_MOCK.queueMsPerRequest ?? 0),
+      describe: 'TTFT added per request in flight beyond --mock-capacity',
+    })
     .option('quiet', {
       type: 'boolean',
       group: 'Output:',
@@ -116,10 +142,24 @@ export function runInputFromArgs(
   return input as Omit<RunInput, 'url'> & { url?: string };
 }
 
-/** The embedded mock's settings from the --mock-* flags. */
-export function mockFromArgs(a: CliOnlyArgs): { ttftMs?: number; itlMs?: number } {
-  return {
-    ...(a['mock-ttft-ms'] !== undefined ? { ttftMs: a['mock-ttft-ms'] } : {}),
-    ...(a['mock-itl-ms'] !== undefined ? { itlMs: a['mock-itl-ms'] } : {}),
-  };
+const MOCK_FLAGS = [
+  ['mock-ttft-ms', 'ttftMs'],
+  ['mock-itl-ms', 'itlMs'],
+  ['mock-jitter-ms', 'jitterMs'],
+  ['mock-capacity', 'capacity'],
+  ['mock-queue-ms', 'queueMsPerRequest'],
+] as const;
+
+/** The embedded mock's settings from the --mock-* flags (a negative or fractional capacity is refused). */
+export function mockFromArgs(a: CliOnlyArgs): Partial<MockOptions> {
+  const out: Partial<MockOptions> = {};
+  for (const [flag, key] of MOCK_FLAGS) {
+    const v = a[flag];
+    if (v === undefined) continue;
+    if (!(v >= 0) || !Number.isFinite(v)) throw new UserError(`--${flag} ${v}: must be >= 0`);
+    if (key === 'capacity' && !Number.isInteger(v))
+      throw new UserError(`--${flag} ${v}: must be a whole number`);
+    out[key] = v;
+  }
+  return out;
 }

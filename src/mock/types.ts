@@ -41,6 +41,10 @@ export interface MockOptions {
   itlMs: number;
   /** Seeded uniform [0, jitterMs) added to TTFT and to each token's deadline. */
   jitterMs: number;
+  /** Requests served at once without queueing; 0 = no limit (latency.ts queueDelayMs). */
+  capacity: number;
+  /** TTFT added per request in flight beyond `capacity`, at the request's arrival. */
+  queueMsPerRequest: number;
   seed: number;
   /** Images kept in the LRU embedding cache; 0 disables the cache. */
   cacheCapacity: number;
@@ -68,6 +72,8 @@ export const DEFAULT_MOCK_OPTIONS: MockOptions = {
   imageTokens: 256,
   itlMs: 0,
   jitterMs: 0,
+  capacity: 0,
+  queueMsPerRequest: 0,
   seed: 1,
   cacheCapacity: 1024,
   reasoningTokens: 0,
@@ -90,6 +96,8 @@ export interface MockRecord {
   lastTokenNs?: number;
   /** Streams with latency: the worst lateness of a token write against its deadline, ns. */
   maxLateNs?: number;
+  /** Queueing delay added to this request's TTFT (only with a capacity, and only when it waited). */
+  queuedMs?: number;
   status: number;
   stream: boolean;
   promptTokens: number;
