@@ -1,0 +1,96 @@
+import { datasetFileSize } from '../dataset/reader.js';
+import { type PlanOptions, resolvePlanOptions, resolveRunOptions } from '../driver/options.js';
+import { type RunOutcome, runLoad } from '../driver/run.js';
+import { FILES } from '../metrics/exporters.js';
+import {
+  type PlanHooks,
+  type PlanOutcome,
+  runSweep,
+  runTrials,
+  type SearchSpec,
+  type SweepSpec,
+  searchMaxGoodput,
+} from '../plan/run-plan.js';
+import { UserError } from '../util/errors.js';
+import { type BenchmarkInput, type BenchmarkSettings, withEndpoint, writeRunReport } from './benchmark.js';
+
+/**
+ * A plan (trials, a sweep or a search) as a user runs it: one embedded mock for the whole plan
+ * when there is no URL (a server that stays up between runs, as a real one does), each run's
+ * report.html, and the mock's counters of each run in its run_config.json.
+ */
+
+export interface PlanLoad {
+  /** Several values of --concurrency or --request-rate: one point per value. */
+  sweep?: SweepSpec;
+  /** --search max-goodput within these bounds. */
+  search?: SearchSpec;
+}
+
+/** after - before for every counter (the mock's stats are cumulative over the plan). */
+function counterDelta(after: unknown, before: unknown): unknown {
+  if (typeof after === 'number' && typeof before === 'number') return after - before;
+  if (typeof after === 'object' && after !== null && typeof before === 'object' && before !== null) {
+    return Object.fromEntries(
+      Object.entries(after).map(([k, v]) => [k, counterDelta(v, (before as Record<string, unknown>)[k])]),
+    );
+  }
+  return after;
+}
+
+/** Which plan the options and load describe: 'single' when they describe one ordinary run. */
+export function planKind(
+  plan: Partial<PlanOptions>,
+  load: PlanLoad,
+): 'single' | 'trials' | 'sweep' | 'search' {
+  if (plan.search !== undefined || load.search) return 'search';
+  if (load.sweep) return 'sweep';
+  return (plan.trials ?? 1) > 1 ? 'trials' : 'single';
+}
+
+/** Runs the plan the options and load describe (they must describe one: see planKind). */
+export async function runPlanBenchmark(
+  input: BenchmarkInput,
+  planInput: Partial<PlanOptions>,
+  load: PlanLoad,
+  settings: BenchmarkSettings = {},
+  hooks: PlanHooks = {},
+): Promise<PlanOutcome> {
+  const plan = resolvePlanOptions(planInput);
+  const kind = planKind(plan, load);
+  if (kind === 'single') throw new UserError('not a plan: give --trials N, a list of loads, or --search');
+  if (kind === 'search' && !load.search)
+    throw new UserError(
+      '--search max-goodput: give its bounds as --concurrency LO,HI or --request-rate LO,HI',
+    );
+  // Bad options and a missing dataset are refused before a mock is started for them.
+  resolveRunOptions({ ...input, url: input.url ?? 'http://127.0.0.1' });
+  await datasetFileSize(input.dataset);
+  const log = hooks.log ?? (() => {});
+  return withEndpoint(
+    input.url,
+    { ...settings.mock, ...(input.model ? { model: input.model } : {}) },
+    async (url, mockStats) => {
+      const base = resolveRunOptions({ ...input, url });
+      const runPoint = async (o: typeof base, h: PlanHooks): Promise<RunOutcome> => {
+        const before = mockStats ? await mockStats() : undefined;
+        const outcome = await (hooks.runPoint ?? runLoad)(o, {
+          ...h,
+          annotate: mockStats
+            ? async () => ({ embeddedMock: counterDelta(await mockStats(), before) })
+            : h.annotate,
+        });
+        if (settings.report !== false && outcome.files.some((f) => f.endsWith(FILES.json))) {
+          const report = await writeRunReport(outcome.artifactDir, log);
+          if (report) outcome.files.push(report);
+        }
+        return outcome;
+      };
+      const planHooks: PlanHooks = { ...hooks, runPoint };
+      if (kind === 'search') return searchMaxGoodput(base, load.search!, plan, planHooks);
+      if (kind === 'sweep') return runSweep(base, load.sweep!, plan, planHooks);
+      return runTrials(base, plan, planHooks);
+    },
+    settings.announce === false ? undefined : log,
+  );
+}
