@@ -225,6 +225,7 @@ function trialResults(runs: readonly PlanRun[]): TrialResult[] {
 
 /** Good requests over attempted ones (AIPerf's good_request_fraction), pooled over runs. */
 export function goodFraction(summaries: readonly Summary[]): number | undefined {
+  if (summaries.length === 0) return undefined;
   let good = 0;
   let attempted = 0;
   for (const s of summaries) {
@@ -309,7 +310,7 @@ export async function runTrials(
       writeConfidenceAggregate(
         dir,
         aggregate,
-        { cooldownSeconds: plan.trialCooldownS, model: base.model },
+        { cooldownSeconds: plan.trialCooldownS },
         {
           label: baseLabel(base),
           trial_seed: plan.trialSeed,
