@@ -1,24 +1,44 @@
 import type { CommandModule } from 'yargs';
-import { type CompareFormat, compareSummaries, formatComparison } from '../metrics/compare.js';
-import { readResult } from '../metrics/readers.js';
+import {
+  type CompareFormat,
+  compareSummaries,
+  formatComparison,
+  RESAMPLED_TAGS,
+} from '../metrics/compare.js';
+import { findRecordsFile, type RecordSamples, readRecordSamples, readResult } from '../metrics/readers.js';
+import { DEFAULT_LEVEL, DEFAULT_RESAMPLES } from '../metrics/significance.js';
+import type { Summary } from '../metrics/summary.js';
 import { UserError } from '../util/errors.js';
 
 interface CompareArgs {
   results: string[];
   baseline?: string;
   format: CompareFormat;
+  'confidence-level': number;
+  resamples: number;
+  seed: number;
+}
+
+/** Each result's per-request values, by label, when its records are next to its summary. */
+export async function loadSamples(summaries: Summary[]): Promise<Map<string, RecordSamples>> {
+  const out = new Map<string, RecordSamples>();
+  for (const s of summaries) {
+    const file = await findRecordsFile(s);
+    if (file) out.set(s.label, await readRecordSamples(file, RESAMPLED_TAGS));
+  }
+  return out;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
   command: 'compare <results..>',
   describe:
-    'Put several results side by side (mmload or AIPerf exports) with the change in % against a baseline',
+    'Put several results side by side (mmload or AIPerf exports) with the change in % against a baseline, its interval and whether it is significant',
   builder: (y) =>
     y
       .positional('results', {
         describe:
-          'Result to compare: an artifact directory or its profile_export_mmload.json / profile_export_aiperf.json; ' +
-          "prefix with NAME= to label it (else it is named by the run's --label, else by its directory)",
+          'Result to compare: an artifact directory or its profile_export_mmload.json / profile_export_aiperf.json, or a ' +
+          "directory of trials (aggregate/profile_export_*_aggregate.json); prefix with NAME= to label it (else it is named by the run's --label, else by its directory)",
         type: 'string',
         array: true,
       })
@@ -28,22 +48,52 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
         type: 'string',
       })
       .option('format', {
-        describe: 'Output format: aligned table, Markdown, CSV (values and deltas in columns) or JSON',
+        describe:
+          'Output format: aligned table, Markdown, CSV (values, deltas and intervals in columns) or JSON',
         choices: ['table', 'md', 'csv', 'json'] as const,
         default: 'table' as CompareFormat,
       })
-      .example('$0 compare vllm=runs/a dynamo=runs/b', 'RPS, ITL and TTFT of b against a')
+      .option('confidence-level', {
+        type: 'number',
+        default: DEFAULT_LEVEL,
+        requiresArg: true,
+        describe: 'Confidence level of the intervals (AIPerf --confidence-level)',
+      })
+      .option('resamples', {
+        type: 'number',
+        default: DEFAULT_RESAMPLES,
+        requiresArg: true,
+        describe: 'Bootstrap resamples over per-request records (results without trials)',
+      })
+      .option('seed', {
+        type: 'number',
+        default: 0,
+        requiresArg: true,
+        describe: 'Seed of the bootstrap: the same inputs and seed give the same intervals',
+      })
+      .example('$0 compare vllm=runs/a dynamo=runs/b', 'RPS, ITL and TTFT of b against a, with intervals')
       .example(
         '$0 compare fixtures/aiperf/recipe/h100/* --baseline vllm-serve --format md',
         "The recipe's H100 table with deltas against vllm-serve",
       ) as never,
   handler: async (args) => {
     if (!args.results || args.results.length === 0) throw new UserError('compare needs at least one RESULT');
+    const level = args['confidence-level'];
+    if (!(level > 0 && level < 1))
+      throw new UserError(`--confidence-level ${level}: must be between 0 and 1 (e.g. 0.95)`);
+    if (!Number.isInteger(args.resamples) || args.resamples < 100)
+      throw new UserError(`--resamples ${args.resamples}: must be a whole number >= 100`);
+    if (!Number.isInteger(args.seed)) throw new UserError(`--seed ${args.seed}: must be a whole number`);
     const summaries = [];
     for (const spec of args.results) summaries.push(await readResult(spec));
     let comparison: ReturnType<typeof compareSummaries>;
     try {
-      comparison = compareSummaries(summaries, args.baseline);
+      comparison = compareSummaries(summaries, args.baseline, {
+        samples: await loadSamples(summaries),
+        level,
+        resamples: args.resamples,
+        seed: args.seed,
+      });
     } catch (err) {
       throw new UserError((err as Error).message);
     }

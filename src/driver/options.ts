@@ -1,3 +1,4 @@
+import { goodputProblem } from '../metrics/goodput.js';
 import { UserError } from '../util/errors.js';
 import type { Arrival } from './arrivals.js';
 import { ENDPOINT_TYPES, type EndpointType, endpointOf } from './endpoints/endpoint.js';
@@ -56,6 +57,11 @@ export interface RunOptions {
   /** Epoch ms at which the measured phase may start (--start-at). */
   startAtMs?: number;
   label?: string;
+  /**
+   * Service level objectives in AIPerf's --goodput syntax, "time_to_first_token:2000
+   * inter_token_latency:30" (display units: ms): the run counts the requests that meet every one.
+   */
+  goodput?: string;
   /**
    * Open the connections (one GET of the models route each) before the first timed request, so
    * that no TTFT holds a TCP handshake. AIPerf does not: its first requests include the connect.
@@ -400,6 +406,17 @@ export const RUN_OPTION_SPECS = [
     group: 'Output',
     defaultText: 'the artifact dir name',
     help: 'name of this result in compare and report',
+  }),
+  spec({
+    key: 'goodput',
+    flag: 'goodput',
+    type: 'string',
+    group: 'Output',
+    help:
+      "service level objectives, AIPerf's syntax: 'time_to_first_token:2000 inter_token_latency:30 request_latency:60000' " +
+      '(ms; tokens/s for output_token_throughput_per_user, which must be at least its value): a valid request that ' +
+      'meets all is good; reports good_request_count, goodput (good requests/s) and good_request_fraction',
+    check: goodputProblem,
   }),
   spec({
     key: 'shard',

@@ -174,7 +174,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const monoToEpochNs = Date.now() * 1e6 - clock.nowNs();
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   let recordsError: unknown;
-  const collector = new MetricsCollector();
+  const collector = new MetricsCollector({ goodput: o.goodput });
   const state = new RunState();
   const inFlight = new InFlight();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });

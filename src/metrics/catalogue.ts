@@ -28,7 +28,8 @@ export type MetricScope = 'ok' | 'failed' | 'all';
 
 interface CommonDef {
   header: string;
-  shortHeader: string;
+  /** AIPerf's short_header; null where AIPerf has none (good_request_count). */
+  shortHeader: string | null;
   unit: string;
   /** AIPerf's LARGER_IS_BETTER flag: the direction compare and report call better. */
   largerIsBetter?: boolean;
@@ -66,6 +67,8 @@ export interface RunTotals {
   /** Requests with an input token count. */
   inputCounted: number;
   totalInputTokens: number;
+  /** Valid requests that met every --goodput objective; undefined when the run had none. */
+  good?: number;
 }
 
 export interface ScalarMetricDef extends CommonDef {
@@ -295,6 +298,40 @@ export const CATALOGUE = {
     unit: 'requests',
     kind: 'scalar',
     total: (t) => (t.errors > 0 ? t.errors : undefined),
+  },
+  /**
+   * Goodput (AIPerf's --goodput; absent without objectives, so runs without them export what they
+   * always did). AIPerf flags good_request_count and goodput GOODPUT only, without
+   * LARGER_IS_BETTER, and so does the catalogue (test/metrics-catalogue.test.ts holds it to
+   * AIPerf's registry); the report states goodput's direction itself.
+   */
+  good_request_count: {
+    header: 'Good Request Count',
+    shortHeader: null,
+    unit: 'requests',
+    kind: 'scalar',
+    total: (t) => t.good,
+  },
+  /** Good requests per second of the benchmark duration (the same duration as request_throughput). */
+  goodput: {
+    header: 'Goodput',
+    shortHeader: 'Goodput',
+    unit: 'requests/sec',
+    kind: 'scalar',
+    total: (t) => (t.good === undefined ? undefined : perSec(t.good, t)),
+  },
+  /** good / (valid + failed): failed requests count against it (AIPerf 0.13), 0 without any request. */
+  good_request_fraction: {
+    header: 'GoodRequestFraction',
+    shortHeader: 'GoodReqFrac',
+    unit: 'ratio',
+    kind: 'scalar',
+    largerIsBetter: true,
+    total: (t) => {
+      if (t.good === undefined) return undefined;
+      const attempted = t.valid + t.errors;
+      return attempted === 0 ? 0 : t.good / attempted;
+    },
   },
   /** AIPerf: OSL = output + reasoning tokens, so total_osl holds both. */
   total_osl: {

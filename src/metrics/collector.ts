@@ -8,6 +8,7 @@ import {
   SCALAR_METRICS,
 } from './catalogue.js';
 import { clientWarnings, LATE_SEND_MS } from './client-health.js';
+import { isGood, type Objective, parseGoodput } from './goodput.js';
 import { HistogramSet, recordScaled } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
@@ -29,6 +30,11 @@ export interface RunMeta {
    * replace the caller's.
    */
   client?: ClientHealth;
+}
+
+export interface CollectorOptions {
+  /** AIPerf's --goodput text ("time_to_first_token:2000 ..."): the collector counts good requests. */
+  goodput?: string;
 }
 
 /** A growable Float64Array: a few floats per request, no per-value object. */
@@ -99,11 +105,15 @@ export class MetricsCollector {
   private inputCounted = 0;
   private totalReasoningTokens = 0;
   private anyReasoning = false;
+  private readonly objectives: Objective[] | undefined;
+  private good = 0;
   private readonly tokenSources = new Set<'usage' | 'chunks'>();
   /** Completion events, kept to build the per-second timeline once the first start is final. */
   private readonly completions: { endNs: number; tokens: number; error: boolean }[] = [];
 
-  constructor() {
+  /** Throws an Error naming the wrong pair when `opts.goodput` is not valid. */
+  constructor(opts: CollectorOptions = {}) {
+    this.objectives = opts.goodput === undefined ? undefined : parseGoodput(opts.goodput);
     const slot = (def: RecordEntry): Slot => {
       let sl = this.slots.get(def.tag);
       if (!sl) {
@@ -171,6 +181,7 @@ export class MetricsCollector {
     const lastNs = rec.lastChunkNs ?? rec.chunkNs[rec.chunkNs.length - 1] ?? rec.endNs;
     if (lastNs > this.lastEndNs) this.lastEndNs = lastNs;
     this.take(this.okSlots, m);
+    if (this.objectives && isGood(m, this.objectives)) this.good++;
     if (m.outputTokens !== undefined) this.totalOutputTokens += m.outputTokens;
     if (m.inputTokens !== undefined) {
       this.totalInputTokens += m.inputTokens;
@@ -254,6 +265,7 @@ export class MetricsCollector {
       anyReasoning: this.anyReasoning,
       inputCounted: this.inputCounted,
       totalInputTokens: this.totalInputTokens,
+      good: this.objectives ? this.good : undefined,
     };
     for (const d of SCALAR_METRICS) {
       const v = d.total(totals);

@@ -222,7 +222,9 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
   }
 
   await mkdir(opts.outDir, { recursive: true });
-  const collector = new MetricsCollector();
+  // The shards ran one configuration: its --goodput objectives judge the merged requests alike.
+  const goodput = shards[0]!.config.goodput;
+  const collector = new MetricsCollector({ goodput: typeof goodput === 'string' ? goodput : undefined });
   const writer = new RecordsWriter(join(opts.outDir, FILES.records), base);
   try {
     for (const [i, dir] of dirs.entries()) {

@@ -57,6 +57,36 @@ export interface ClientHealth {
   warnings: string[];
 }
 
+/**
+ * One metric statistic over repeated trials, as AIPerf's aggregate export writes it
+ * (orchestrator/aggregation/confidence.py ConfidenceMetric): the mean of the per-trial values,
+ * their sample standard deviation (ddof 1), the trials it is over, and the t interval of the mean.
+ */
+export interface TrialStat {
+  mean: number;
+  std: number;
+  n: number;
+  min?: number;
+  max?: number;
+  ciLow?: number;
+  ciHigh?: number;
+  unit: string;
+}
+
+/** A result made of repeated trials: its aggregate (AIPerf's profile_export_aiperf_aggregate.json layout). */
+export interface TrialSet {
+  /** Successful trials. */
+  runs: number;
+  /** The confidence level of the file's intervals (AIPerf's --confidence-level). */
+  level?: number;
+  /** metric tag -> statistic -> its figures over the trials. */
+  metrics: Record<string, Partial<Record<StatName, TrialStat>>>;
+  /** The aggregate file. */
+  file: string;
+  /** The trials' own artifact dirs that were found (profile_runs/run_NNNN), in order. */
+  dirs: string[];
+}
+
 export interface Summary {
   source: 'mmload' | 'aiperf';
   /** Display name (compare column / row); defaults to the artifact directory name. */
@@ -87,6 +117,8 @@ export interface Summary {
   timeline?: TimelineSecond[];
   client?: ClientHealth;
   warmupCount?: number;
+  /** Present when the result is an aggregate of repeated trials (metrics then hold the means). */
+  trials?: TrialSet;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type MetricTag, TABLE_ROWS } from './catalogue.js';
 import { formatErrors } from './errors.js';
+import { describeObjective, objectivesOf } from './goodput.js';
 import { type StatName, type Summary, stat } from './summary.js';
 
 const COLS: StatName[] = ['avg', 'min', 'max', 'p50', 'p90', 'p99', 'std'];
@@ -33,6 +34,8 @@ export function formatRunTable(s: Summary): string {
   };
   lines.push('');
   lines.push(`Request throughput:      ${scalar('request_throughput', 3, 'requests/sec')}`);
+  const goodput = goodputLine(s);
+  if (goodput) lines.push(goodput);
   lines.push(
     `Output token throughput: ${scalar('output_token_throughput', 1, 'tokens/sec')}${
       s.outputTokenSource ? ` (tokens from ${s.outputTokenSource})` : ''
@@ -50,4 +53,22 @@ export function formatRunTable(s: Summary): string {
   });
   for (const w of s.client?.warnings ?? []) lines.push(`Warning: ${w}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** With --goodput: good requests per second, how many met every objective, and the objectives. */
+function goodputLine(s: Summary): string | undefined {
+  const rate = stat(s, 'goodput', 'avg');
+  const good = stat(s, 'good_request_count', 'avg');
+  if (rate === undefined && good === undefined) return undefined;
+  const fraction = stat(s, 'good_request_fraction', 'avg');
+  const objectives = objectivesOf(s);
+  const parts = [rate === undefined ? '-' : `${rate.toFixed(3)} requests/sec`];
+  if (good !== undefined) {
+    const of = s.requestCount + s.errorCount;
+    parts.push(
+      `${good} good of ${of} requests${fraction === undefined ? '' : ` (${(fraction * 100).toFixed(1)}%)`}`,
+    );
+  }
+  const slo = objectives ? `: ${objectives.map(describeObjective).join(', ')}` : '';
+  return `Goodput:                 ${parts.join(', ')}${slo}`;
 }
