@@ -232,7 +232,7 @@ export function planFromArgs(
   const param = lists.concurrency ? 'concurrency' : 'rate';
   const load: PlanLoad = {};
   if (plan.search !== undefined) {
-    if (!values || values.length !== 2)
+    if (values?.length !== 2)
       throw new UserError(
         `--search ${String(plan.search)}: give its bounds as --concurrency LO,HI or --request-rate LO,HI` +
           (values ? ` (got ${values.length} values)` : ''),

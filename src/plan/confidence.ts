@@ -1,5 +1,5 @@
+import { tQuantile } from '../metrics/significance.js';
 import type { MetricSummary, StatName, Summary } from '../metrics/summary.js';
-import { tCritical } from './student-t.js';
 
 /**
  * Statistics of one metric over repeated runs, as AIPerf 0.13's ConfidenceAggregation computes them
@@ -60,6 +60,11 @@ export interface ConfidenceAggregate {
   singleRun: boolean;
   /** `<tag>_<stat>` (AIPerf's flattened key, e.g. time_to_first_token_p99) -> statistics. */
   metrics: Record<string, ConfidenceMetric>;
+}
+
+/** The two-sided critical value at `level` (scipy.stats.t.ppf(1 - (1 - level) / 2, df), as AIPerf). */
+export function tCritical(level: number, df: number): number {
+  return tQuantile(1 - (1 - level) / 2, df);
 }
 
 /** The statistics of `values` (at least one) at confidence `level`. */

@@ -55,7 +55,7 @@ function loadLabel(param: SweepParam): string {
   return param === 'concurrency' ? 'Concurrency' : 'Rate (req/s)';
 }
 
-function pointRow(param: SweepParam, p: SweepPointSummary, note: string): string[] {
+function pointRow(p: SweepPointSummary, note: string): string[] {
   // A point cut short by a signal is not aggregated; its row still shows what it measured.
   const metrics =
     p.cell?.metrics ??
@@ -100,7 +100,7 @@ export function formatSweepTable(out: PlanOutcome): string {
   const knee = out.knee !== undefined ? out.points![out.knee] : undefined;
   const rows = [[loadLabel(param), ...POINT_HEAD]];
   for (const p of points)
-    rows.push(pointRow(param, p, p === knee ? '<- knee' : p.cell ? '' : 'partial: not counted'));
+    rows.push(pointRow(p, p === knee ? '<- knee' : p.cell ? '' : 'partial: not counted'));
   const tail =
     knee !== undefined
       ? `knee at ${param} ${knee.value}: past it, more load bought less than half its share of throughput`
@@ -121,7 +121,7 @@ export function formatSearchTable(out: PlanOutcome, attainment: number): string 
         : p.goodFraction >= attainment
           ? 'meets'
           : 'misses';
-    rows.push([String(i), ...pointRow(param, p, verdict)]);
+    rows.push([String(i), ...pointRow(p, verdict)]);
   });
   const s = out.search!;
   const what = param === 'concurrency' ? 'concurrency' : 'request rate';
