@@ -610,6 +610,5 @@ export async function searchMaxGoodput(
 }
 
 function hasGoodput(o: RunOptions): boolean {
-  const g = (o as RunOptions & { goodput?: unknown }).goodput;
-  return g !== undefined && g !== null && !(typeof g === 'object' && Object.keys(g as object).length === 0);
+  return typeof o.goodput === 'string' && o.goodput.trim() !== '';
 }
