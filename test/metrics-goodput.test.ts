@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import { MetricsCollector } from '../src/metrics/collector.js';
-import { toAiperfCsv, toAiperfJson } from '../src/metrics/exporters.js';
+import { toAiperfCsv, toAiperfJson, writeRunArtifacts } from '../src/metrics/exporters.js';
 import { formatGoodput, isGood, objectivesOf, parseGoodput } from '../src/metrics/goodput.js';
 import { requestMetrics } from '../src/metrics/per-request.js';
 import { readResult } from '../src/metrics/readers.js';
@@ -208,4 +209,30 @@ test('a run against the mock: good_request_count equals a count made independent
   } finally {
     await mock.close();
   }
+});
+
+test('the report shows goodput and marks each objective on its percentile curve', async () => {
+  const { loadReportRun } = await import('../src/report/from-results.js');
+  const { renderReport } = await import('../src/report/html.js');
+  const c = new MetricsCollector({ goodput: 'time_to_first_token:100 request_latency:200' });
+  for (const r of [ok(0, 80, 10, 5), ok(1, 120, 10, 5)]) c.add(r);
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-goodput-'));
+  await writeRunArtifacts(dir, {
+    summary: c.summarize({
+      label: 'slo',
+      config: { goodput: 'time_to_first_token:100 request_latency:200' },
+    }),
+  });
+  const html = renderReport([await loadReportRun(dir)]);
+  assert.match(html, /<th>Goodput \(req\/s\)<\/th>/);
+  assert.match(html, /class="tick mark-label" fill="#b91c1c">SLO &#60;= 100 ms<\/text>/);
+  assert.match(html, /SLO &#60;= 200 ms/);
+  assert.equal(html.match(/class="mark"/g)?.length, 2, 'TTFT and request latency, not ITL');
+  // Without objectives: no goodput column, no marks.
+  const plain = new MetricsCollector();
+  plain.add(ok(0, 80, 10, 5));
+  const dir2 = await mkdtemp(join(tmpdir(), 'mmload-goodput-'));
+  await writeRunArtifacts(dir2, { summary: plain.summarize({ label: 'plain' }) });
+  const html2 = renderReport([await loadReportRun(dir2)]);
+  assert.doesNotMatch(html2, /Goodput|class="mark"/);
 });

@@ -5,9 +5,8 @@ import {
   formatComparison,
   RESAMPLED_TAGS,
 } from '../metrics/compare.js';
-import { findRecordsFile, type RecordSamples, readRecordSamples, readResult } from '../metrics/readers.js';
+import { readResult, readSamplesOf } from '../metrics/readers.js';
 import { DEFAULT_LEVEL, DEFAULT_RESAMPLES } from '../metrics/significance.js';
-import type { Summary } from '../metrics/summary.js';
 import { UserError } from '../util/errors.js';
 
 interface CompareArgs {
@@ -17,16 +16,6 @@ interface CompareArgs {
   'confidence-level': number;
   resamples: number;
   seed: number;
-}
-
-/** Each result's per-request values, by label, when its records are next to its summary. */
-export async function loadSamples(summaries: Summary[]): Promise<Map<string, RecordSamples>> {
-  const out = new Map<string, RecordSamples>();
-  for (const s of summaries) {
-    const file = await findRecordsFile(s);
-    if (file) out.set(s.label, await readRecordSamples(file, RESAMPLED_TAGS));
-  }
-  return out;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -89,7 +78,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     let comparison: ReturnType<typeof compareSummaries>;
     try {
       comparison = compareSummaries(summaries, args.baseline, {
-        samples: await loadSamples(summaries),
+        samples: await readSamplesOf(summaries, RESAMPLED_TAGS),
         level,
         resamples: args.resamples,
         seed: args.seed,

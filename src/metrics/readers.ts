@@ -464,3 +464,16 @@ export async function readRecordSamples(path: string, tags: readonly string[]): 
   for (const t of tags) values[t] = Float64Array.from(lists[t]!).sort();
   return { file: path, values };
 }
+
+/** Each result's per-request values of `tags`, by label, for the results whose records are next to their summary. */
+export async function readSamplesOf(
+  summaries: readonly Summary[],
+  tags: readonly string[],
+): Promise<Map<string, RecordSamples>> {
+  const out = new Map<string, RecordSamples>();
+  for (const s of summaries) {
+    const file = await findRecordsFile(s);
+    if (file) out.set(s.label, await readRecordSamples(file, tags));
+  }
+  return out;
+}

@@ -1,20 +1,15 @@
-import { createReadStream } from 'node:fs';
 import { stat as statFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { topErrors } from '../metrics/errors.js';
-import { FILES } from '../metrics/exporters.js';
-import { readResult } from '../metrics/readers.js';
+import { objectivesOf } from '../metrics/goodput.js';
+import { findRecordsFile, RECORD_FILES, readRecordLines, readResult } from '../metrics/readers.js';
 import { percentileOfSorted } from '../metrics/statistics.js';
 import { type Summary, stat } from '../metrics/summary.js';
-import { UserError } from '../util/errors.js';
 import { type CurveMetric, type CurvePoint, HEADLINE, type ReportRun, type TimelinePoint } from './model.js';
 
 /** Percentiles drawn on the curves: dense in the tail, where serving configurations differ. */
 const CURVE_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.99];
 const CURVE_METRICS: CurveMetric[] = ['time_to_first_token', 'inter_token_latency', 'request_latency'];
-/** Per-request files: mmload's records and AIPerf's, which share AIPerf's {metadata, metrics} layout. */
-const RECORD_FILES = [FILES.records, 'profile_export.jsonl'];
 /** Distinct error messages the report lists per result. */
 export const REPORT_ERROR_MESSAGES = 20;
 
@@ -24,56 +19,35 @@ interface RecordValues {
   ends: Array<[endNs: number, tokens: number, error: boolean]>;
 }
 
-async function findRecords(summary: Summary): Promise<string | undefined> {
-  if (!summary.path) return undefined;
+/** The per-request file in a trial's directory, if any. */
+async function recordsIn(dir: string): Promise<string | undefined> {
   for (const name of RECORD_FILES) {
-    const p = join(dirname(summary.path), name);
-    try {
-      if ((await statFile(p)).isFile()) return p;
-    } catch {
-      // not there: try the next name
-    }
+    const p = join(dir, name);
+    if ((await statFile(p).catch(() => undefined))?.isFile()) return p;
   }
   return undefined;
 }
 
-/** Streams a per-request JSONL file; only measured (profiling) requests count, as in the summary. */
-async function readRecordValues(path: string): Promise<RecordValues> {
+/** Streams per-request files; only measured (profiling) requests count, as in the summary. */
+async function readRecordValues(paths: readonly string[]): Promise<RecordValues> {
   const out: RecordValues = {
     values: { time_to_first_token: [], inter_token_latency: [], request_latency: [] },
     ttftByStart: [],
     ends: [],
   };
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (line.trim() === '') continue;
-    let r: {
-      metadata?: { benchmark_phase?: string; request_start_ns?: number; request_end_ns?: number };
-      metrics?: Record<string, { value?: unknown }>;
-      error?: unknown;
-    };
-    try {
-      r = JSON.parse(line);
-    } catch (err) {
-      throw new UserError(`${path}:${n}: not valid JSON (${(err as Error).message})`);
+  for (const path of paths) {
+    for await (const r of readRecordLines(path)) {
+      const end = r.metadata.request_end_ns;
+      if (typeof end === 'number') out.ends.push([end, r.values.output_sequence_length ?? 0, r.failed]);
+      if (r.failed) continue;
+      for (const m of CURVE_METRICS) {
+        const v = r.values[m];
+        if (v !== undefined) out.values[m].push(v);
+      }
+      const ttft = r.values.time_to_first_token;
+      const start = r.metadata.request_start_ns;
+      if (ttft !== undefined && typeof start === 'number') out.ttftByStart.push([start, ttft]);
     }
-    if (r.metadata?.benchmark_phase && r.metadata.benchmark_phase !== 'profiling') continue;
-    const value = (tag: string) => {
-      const v = r.metrics?.[tag]?.value;
-      return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-    };
-    const end = r.metadata?.request_end_ns;
-    if (typeof end === 'number') out.ends.push([end, value('output_sequence_length') ?? 0, Boolean(r.error)]);
-    if (r.error) continue;
-    for (const m of CURVE_METRICS) {
-      const v = value(m);
-      if (v !== undefined) out.values[m].push(v);
-    }
-    const ttft = value('time_to_first_token');
-    const start = r.metadata?.request_start_ns;
-    if (ttft !== undefined && typeof start === 'number') out.ttftByStart.push([start, ttft]);
   }
   return out;
 }
@@ -145,15 +119,30 @@ export async function loadReportRun(spec: string): Promise<ReportRun> {
       errors: s.errors,
     }));
   }
-  const recordsPath = await findRecords(summary);
-  if (recordsPath) {
-    const rec = await readRecordValues(recordsPath);
+  const objectives = objectivesOf(summary);
+  if (objectives) run.objectives = objectives;
+  run.summary = summary;
+  // A trials result: its trials' records pooled for the curves (their times do not line up).
+  const trialFiles = summary.trials
+    ? (await Promise.all(summary.trials.dirs.map(recordsIn))).filter((p): p is string => p !== undefined)
+    : [];
+  const recordsPath = summary.trials ? undefined : await findRecordsFile(summary);
+  if (recordsPath || trialFiles.length > 0) {
+    const rec = await readRecordValues(recordsPath ? [recordsPath] : trialFiles);
     for (const m of CURVE_METRICS)
       if (rec.values[m].length > 0) run.curves[m] = curveFromValues(rec.values[m]);
-    if (rec.ttftByStart.length > 0) {
-      const first = Math.min(...rec.ttftByStart.map(([s]) => s));
-      run.ttftOverRun = rec.ttftByStart.map(([s, v]) => [(s - first) / 1e9, v] as const);
-      if (!run.timeline) run.timeline = timelineFromEnds(rec.ends, first);
+    if (recordsPath) {
+      run.samples = {
+        file: recordsPath,
+        values: Object.fromEntries(CURVE_METRICS.map((m) => [m, Float64Array.from(rec.values[m]).sort()])),
+      };
+      if (rec.ttftByStart.length > 0) {
+        const first = Math.min(...rec.ttftByStart.map(([s]) => s));
+        run.ttftOverRun = rec.ttftByStart.map(([s, v]) => [(s - first) / 1e9, v] as const);
+        if (!run.timeline) run.timeline = timelineFromEnds(rec.ends, first);
+      }
+    } else {
+      run.notes!.push(`curves drawn from the requests of ${trialFiles.length} trials pooled`);
     }
   } else {
     for (const m of CURVE_METRICS) {

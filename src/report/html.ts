@@ -1,9 +1,19 @@
 import { metricDef } from '../metrics/catalogue.js';
-import { deltaPct, formatDelta } from '../metrics/compare.js';
+import {
+  type CompareCell,
+  type Comparison,
+  compareSummaries,
+  deltaPct,
+  formatDelta,
+  formatInterval,
+  formatIntervalNotes,
+} from '../metrics/compare.js';
 import { formatMore } from '../metrics/errors.js';
+import { describeObjective } from '../metrics/goodput.js';
+import type { RecordSamples } from '../metrics/readers.js';
 import { VERSION } from '../version.js';
 import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
-import { barChart, chart, escapeXml, formatNumber, PALETTE, type Series } from './svg.js';
+import { barChart, chart, escapeXml, formatNumber, type Mark, PALETTE, type Series } from './svg.js';
 
 export interface ReportOptions {
   title?: string;
@@ -18,7 +28,41 @@ const CURVES: Array<{ metric: CurveMetric; title: string }> = [
   { metric: 'request_latency', title: 'Request latency' },
 ];
 
-const largerIsBetter = (h: (typeof HEADLINE)[number]) => metricDef(h.tag)?.largerIsBetter ?? false;
+const largerIsBetter = (h: (typeof HEADLINE)[number]) =>
+  h.largerIsBetter ?? metricDef(h.tag)?.largerIsBetter ?? false;
+
+type Headline = (typeof HEADLINE)[number];
+
+/** The headline figures shown: the optional ones (goodput) only when a result has them. */
+function headlines(runs: ReportRun[]): Headline[] {
+  return HEADLINE.filter((h) => !h.optional || runs.some((r) => r.headline[h.key] !== undefined));
+}
+
+/**
+ * compare's intervals for the report (the same statistics as `mmload compare`): each result's
+ * own interval (error bars) and each change's against the baseline, when the results were read
+ * from disk. Undefined for results built in code without their summaries.
+ */
+function intervals(runs: ReportRun[], base: ReportRun): Comparison | undefined {
+  if (runs.length < 2 || runs.some((r) => !r.summary)) return undefined;
+  const samples = new Map<string, RecordSamples>();
+  for (const r of runs) if (r.samples) samples.set(r.label, r.samples);
+  try {
+    return compareSummaries(
+      runs.map((r) => ({ ...r.summary!, label: r.label })),
+      base.label,
+      { samples },
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** The compare cell of a headline figure for one result. */
+function cellOf(c: Comparison | undefined, r: ReportRun, h: Headline): CompareCell | undefined {
+  const col = c?.columns.find((x) => x.tag === h.tag && x.stat === h.stat);
+  return col ? c?.rows.find((x) => x.label === r.label)?.cells[col.key] : undefined;
+}
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
@@ -33,42 +77,94 @@ th:first-child,td:first-child{text-align:left}th{background:#f9fafb;font-weight:
 .chart .chart-title{font-size:13px;font-weight:600;fill:#111827}.chart .legend{font-size:11px;fill:#111827}
 .chart .delta{fill:#6b7280}
 .notes li{color:#92400e}
+.ci{color:#6b7280;font-size:12px}.interval-notes li{color:#4b5563;font-size:12px}
 td.message{text-align:left;max-width:720px;overflow-wrap:anywhere}
 `;
 
-function summaryTable(runs: ReportRun[], base: ReportRun): string {
-  const head = `<tr><th>Result</th>${HEADLINE.map((h) => `<th>${escapeXml(h.label)}${h.unit ? ` (${h.unit})` : ''}</th>`).join('')}</tr>`;
+function summaryTable(runs: ReportRun[], base: ReportRun, c: Comparison | undefined): string {
+  const shown = headlines(runs);
+  const head = `<tr><th>Result</th>${shown.map((h) => `<th>${escapeXml(h.label)}${h.unit ? ` (${h.unit})` : ''}</th>`).join('')}</tr>`;
   const rows = runs.map((r) => {
-    const cells = HEADLINE.map((h) => {
-      const v = r.headline[h.key];
-      if (v === undefined) return '<td>n/a</td>';
-      const pct = r === base ? undefined : deltaPct(v, base.headline[h.key]);
-      const cls = pct === undefined || pct === 0 ? '' : pct > 0 === largerIsBetter(h) ? 'better' : 'worse';
-      const delta = pct === undefined ? '' : ` <span class="${cls}">${formatDelta(pct)}</span>`;
-      return `<td>${formatNumber(v)}${delta}</td>`;
-    }).join('');
+    const cells = shown
+      .map((h) => {
+        const v = r.headline[h.key];
+        if (v === undefined) return '<td>n/a</td>';
+        const pct = r === base ? undefined : deltaPct(v, base.headline[h.key]);
+        const cls = pct === undefined || pct === 0 ? '' : pct > 0 === largerIsBetter(h) ? 'better' : 'worse';
+        const ci = r === base ? '' : formatInterval(cellOf(c, r, h)?.delta);
+        const delta =
+          pct === undefined
+            ? ''
+            : ` <span class="${cls}">${formatDelta(pct)}</span>${ci ? ` <span class="ci">${escapeXml(ci)}</span>` : ''}`;
+        return `<td>${formatNumber(v)}${delta}</td>`;
+      })
+      .join('');
     return `<tr><td>${escapeXml(r.label)}${r === base && runs.length > 1 ? ' (baseline)' : ''}</td>${cells}</tr>`;
   });
-  return `<table class="summary">${head}${rows.join('')}</table>`;
+  const notes = c ? formatIntervalNotes(c) : '';
+  const legend = notes
+    ? `<ul class="interval-notes">${notes
+        .trim()
+        .split('\n')
+        .map((l) => `<li>${escapeXml(l)}</li>`)
+        .join('')}</ul>`
+    : '';
+  return `<table class="summary">${head}${rows.join('')}</table>${legend}`;
 }
 
-function comparisonBars(runs: ReportRun[], base: ReportRun): string {
-  const keys: HeadlineKey[] = ['rps', 'ttftAvgMs', 'ttftP50Ms', 'ttftP99Ms', 'itlAvgMs', 'outputTokensPerS'];
+function comparisonBars(runs: ReportRun[], base: ReportRun, c: Comparison | undefined): string {
+  const keys: HeadlineKey[] = [
+    'rps',
+    'goodput',
+    'ttftAvgMs',
+    'ttftP50Ms',
+    'ttftP99Ms',
+    'itlAvgMs',
+    'outputTokensPerS',
+  ];
+  const shown = headlines(runs);
   return keys
-    .map((k) => {
-      const h = HEADLINE.find((x) => x.key === k)!;
-      return barChart({
+    .map((k) => shown.find((x) => x.key === k))
+    .filter((h): h is Headline => h !== undefined)
+    .map((h) =>
+      barChart({
         title: `${h.label} vs ${base.label}`,
         unit: h.unit,
-        bars: runs.map((r, i) => ({
-          label: r.label,
-          color: PALETTE[i % PALETTE.length]!,
-          value: r.headline[k],
-          note: r === base ? 'baseline' : formatDelta(deltaPct(r.headline[k], base.headline[k])),
-        })),
-      });
-    })
+        bars: runs.map((r, i) => {
+          const cell = cellOf(c, r, h);
+          const ci = r === base ? '' : formatInterval(cell?.delta);
+          return {
+            label: r.label,
+            color: PALETTE[i % PALETTE.length]!,
+            value: r.headline[h.key],
+            range: cell?.range,
+            note:
+              r === base
+                ? 'baseline'
+                : `${formatDelta(deltaPct(r.headline[h.key], base.headline[h.key]))}${ci ? ` ${ci}` : ''}`,
+          };
+        }),
+      }),
+    )
     .join('');
+}
+
+/** The --goodput objectives on a metric's percentile curve, one line per distinct bound. */
+function sloMarks(runs: ReportRun[], metric: CurveMetric): Mark[] {
+  const marks: Mark[] = [];
+  for (const r of runs) {
+    for (const o of r.objectives ?? []) {
+      if (o.tag !== metric || marks.some((m) => m.y === o.threshold)) continue;
+      const who = runs.filter((x) =>
+        x.objectives?.some((y) => y.tag === metric && y.threshold === o.threshold),
+      );
+      marks.push({
+        y: o.threshold,
+        label: `SLO ${describeObjective(o).replace(`${o.tag} `, '')}${who.length < runs.length ? ` (${who.map((x) => x.label).join(', ')})` : ''}`,
+      });
+    }
+  }
+  return marks;
 }
 
 function seriesOf(
@@ -122,10 +218,11 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
     opts.title ?? (runs.length === 1 ? `mmload report: ${runs[0]!.label}` : 'mmload comparison report');
   const generated = (opts.generatedAt ?? new Date()).toISOString();
   const sections: string[] = [];
-  sections.push(`<h2>Summary</h2>${summaryTable(runs, base)}`);
+  const c = intervals(runs, base);
+  sections.push(`<h2>Summary</h2>${summaryTable(runs, base, c)}`);
   if (runs.length > 1)
     sections.push(
-      `<h2>Against the baseline</h2><div class="grid-charts">${comparisonBars(runs, base)}</div>`,
+      `<h2>Against the baseline</h2><div class="grid-charts">${comparisonBars(runs, base, c)}</div>`,
     );
   const curves = CURVES.map(({ metric, title: t }) => {
     const series = seriesOf(runs, (r) => r.curves[metric]);
@@ -136,6 +233,7 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
           x: { label: 'percentile', scale: 'percentile' },
           y: { label: 'ms', scale: 'log' },
           series,
+          marks: sloMarks(runs, metric),
         });
   }).join('');
   if (curves) sections.push(`<h2>Percentile distributions</h2><div class="grid-charts">${curves}</div>`);

@@ -4,7 +4,9 @@
  */
 import type { MetricTag } from '../metrics/catalogue.js';
 import type { ErrorList } from '../metrics/errors.js';
-import type { StatName } from '../metrics/summary.js';
+import type { Objective } from '../metrics/goodput.js';
+import type { RecordSamples } from '../metrics/readers.js';
+import type { StatName, Summary } from '../metrics/summary.js';
 
 export type CurveMetric = Extract<
   MetricTag,
@@ -28,6 +30,7 @@ export interface ReportRun {
   /** Headline figures in the recipe's order; undefined when the result lacks them. */
   headline: {
     rps?: number;
+    goodput?: number;
     itlAvgMs?: number;
     ttftAvgMs?: number;
     ttftP50Ms?: number;
@@ -44,6 +47,12 @@ export interface ReportRun {
   /** The distinct error messages with counts, most frequent first, and how many were left out. */
   errorMessages?: ErrorList;
   notes?: string[];
+  /** The summary the run was read from: compare's intervals are computed from it (and `samples`). */
+  summary?: Summary;
+  /** Per-request values for the bootstrap (sorted), when the result has records. */
+  samples?: RecordSamples;
+  /** The --goodput objectives the result was measured against: marked on the percentile curves. */
+  objectives?: Objective[];
 }
 
 export type HeadlineKey = keyof ReportRun['headline'];
@@ -58,8 +67,21 @@ export const HEADLINE: ReadonlyArray<{
   unit: string;
   tag: MetricTag;
   stat: StatName;
+  /** Shown only when a result has it (goodput: with --goodput). */
+  optional?: boolean;
+  /** The direction when the catalogue (AIPerf's flags) does not give it: goodput is better higher. */
+  largerIsBetter?: boolean;
 }> = [
   { key: 'rps', label: 'RPS', unit: 'req/s', tag: 'request_throughput', stat: 'avg' },
+  {
+    key: 'goodput',
+    label: 'Goodput',
+    unit: 'req/s',
+    tag: 'goodput',
+    stat: 'avg',
+    optional: true,
+    largerIsBetter: true,
+  },
   { key: 'itlAvgMs', label: 'ITL avg', unit: 'ms', tag: 'inter_token_latency', stat: 'avg' },
   { key: 'ttftAvgMs', label: 'TTFT avg', unit: 'ms', tag: 'time_to_first_token', stat: 'avg' },
   { key: 'ttftP50Ms', label: 'TTFT p50', unit: 'ms', tag: 'time_to_first_token', stat: 'p50' },

@@ -38,6 +38,13 @@ export interface ChartOptions {
   mode?: 'line' | 'scatter' | 'step';
   width?: number;
   height?: number;
+  /** Horizontal reference lines (service level objectives), drawn dashed with their label. */
+  marks?: Mark[];
+}
+
+export interface Mark {
+  y: number;
+  label: string;
 }
 
 const MARGIN = { left: 64, right: 16, top: 28, bottom: 44 };
@@ -120,8 +127,9 @@ export function chart(o: ChartOptions): string {
     usable.flatMap((s) => s.pts.map((p) => p[0])),
     o.x.scale === 'percentile' ? 'linear' : o.x.scale,
   );
+  const marks = (o.marks ?? []).filter((m) => Number.isFinite(m.y) && (o.y.scale !== 'log' || m.y > 0));
   const [y0, y1] = extent(
-    usable.flatMap((s) => s.pts.map((p) => p[1])),
+    [...usable.flatMap((s) => s.pts.map((p) => p[1])), ...marks.map((m) => forward(o.y.scale, m.y))],
     o.y.scale,
   );
   const sx = (v: number) => MARGIN.left + ((v - x0) / (x1 - x0)) * pw;
@@ -173,9 +181,20 @@ export function chart(o: ChartOptions): string {
       );
     }
   }
+  parts.push(markLines(marks, (v) => sy(forward(o.y.scale, v)), MARGIN.left, MARGIN.left + pw));
   parts.push(legend(o.series, MARGIN.left + pw, MARGIN.top));
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** Dashed horizontal lines across the plot, each labelled at its left end. */
+function markLines(marks: Mark[], y: (v: number) => number, left: number, right: number): string {
+  return marks
+    .map((m) => {
+      const py = y(m.y).toFixed(1);
+      return `<g class="mark"><line x1="${left}" x2="${right}" y1="${py}" y2="${py}" stroke="#b91c1c" stroke-dasharray="6 4" stroke-width="1.5"/><text x="${left + 4}" y="${py}" dy="-4" class="tick mark-label" fill="#b91c1c">${escapeXml(m.label)}</text></g>`;
+    })
+    .join('');
 }
 
 function legend(series: Series[], right: number, top: number): string {
@@ -190,7 +209,14 @@ function legend(series: Series[], right: number, top: number): string {
 export interface BarGroup {
   title: string;
   unit: string;
-  bars: Array<{ label: string; color: string; value: number | undefined; note?: string }>;
+  bars: Array<{
+    label: string;
+    color: string;
+    value: number | undefined;
+    note?: string;
+    /** The value's interval: drawn as an error bar. */
+    range?: readonly [number, number];
+  }>;
 }
 
 /** Horizontal bars, one per result, each labelled with its value and a note (the delta). */
@@ -198,17 +224,42 @@ export function barChart(g: BarGroup, width = 360): string {
   const rowH = 22;
   const labelW = 120;
   const height = 28 + g.bars.length * rowH + 8;
-  const max = Math.max(...g.bars.map((b) => b.value ?? 0), 1e-9);
-  const barW = width - labelW - 120;
+  const max = Math.max(...g.bars.map((b) => Math.max(b.value ?? 0, b.range?.[1] ?? 0)), 1e-9);
+  // Room right of the longest bar for its value and note (an interval makes the note long).
+  const textChars = Math.max(
+    ...g.bars.map(
+      (b) => `${b.value === undefined ? 'n/a' : `${formatNumber(b.value)} ${g.unit}`} ${b.note ?? ''}`.length,
+    ),
+  );
+  const reserve = Math.max(120, Math.ceil(textChars * 6.2) + 8);
+  width = Math.max(width, labelW + 140 + reserve);
+  const barW = width - labelW - reserve;
   const rows = g.bars.map((b, i) => {
     const y = 28 + i * rowH;
     const w = b.value === undefined ? 0 : (b.value / max) * barW;
     const value = b.value === undefined ? 'n/a' : `${formatNumber(b.value)} ${g.unit}`;
+    const text = Math.max(w, b.range ? (b.range[1] / max) * barW : 0);
     return (
       `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end" class="tick">${escapeXml(b.label)}</text>` +
       `<rect class="bar" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${b.color}"><title>${escapeXml(`${b.label}: ${value}`)}</title></rect>` +
-      `<text x="${labelW + w + 4}" y="${y + 14}" class="tick">${escapeXml(value)}${b.note ? ` <tspan class="delta">${escapeXml(b.note)}</tspan>` : ''}</text>`
+      errorBar(b.range, labelW, barW / max, y + rowH / 2, `${b.label}: ${value}`) +
+      `<text x="${labelW + text + 4}" y="${y + 14}" class="tick">${escapeXml(value)}${b.note ? ` <tspan class="delta">${escapeXml(b.note)}</tspan>` : ''}</text>`
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart bars" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(g.title)}"><text x="4" y="16" class="chart-title">${escapeXml(g.title)}</text>${rows.join('')}</svg>`;
+}
+
+/** An interval across a horizontal bar: a line from low to high with end caps. */
+function errorBar(
+  range: readonly [number, number] | undefined,
+  x0: number,
+  perUnit: number,
+  y: number,
+  title: string,
+): string {
+  if (!range || !Number.isFinite(range[0]) || !Number.isFinite(range[1])) return '';
+  const lo = (x0 + Math.max(0, range[0]) * perUnit).toFixed(1);
+  const hi = (x0 + Math.max(0, range[1]) * perUnit).toFixed(1);
+  const t = `<title>${escapeXml(`${title}, interval ${formatNumber(range[0])} to ${formatNumber(range[1])}`)}</title>`;
+  return `<g class="error-bar" stroke="#111827" stroke-width="1.5">${t}<line x1="${lo}" x2="${hi}" y1="${y}" y2="${y}"/><line x1="${lo}" x2="${lo}" y1="${y - 5}" y2="${y + 5}"/><line x1="${hi}" x2="${hi}" y1="${y - 5}" y2="${y + 5}"/></g>`;
 }
