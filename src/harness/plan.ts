@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { datasetFileSize } from '../dataset/reader.js';
 import { type PlanOptions, resolvePlanOptions, resolveRunOptions } from '../driver/options.js';
 import { type RunOutcome, runLoad } from '../driver/run.js';
@@ -11,6 +12,10 @@ import {
   type SweepSpec,
   searchMaxGoodput,
 } from '../plan/run-plan.js';
+import { loadReportRun } from '../report/from-results.js';
+import { loadSweepForReport } from '../report/from-sweep.js';
+import { renderReport } from '../report/html.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { type BenchmarkInput, type BenchmarkSettings, withEndpoint, writeRunReport } from './benchmark.js';
 
@@ -87,10 +92,42 @@ export async function runPlanBenchmark(
         return outcome;
       };
       const planHooks: PlanHooks = { ...hooks, runPoint };
-      if (kind === 'search') return searchMaxGoodput(base, load.search!, plan, planHooks);
-      if (kind === 'sweep') return runSweep(base, load.sweep!, plan, planHooks);
-      return runTrials(base, plan, planHooks);
+      const outcome =
+        kind === 'search'
+          ? await searchMaxGoodput(base, load.search!, plan, planHooks)
+          : kind === 'sweep'
+            ? await runSweep(base, load.sweep!, plan, planHooks)
+            : await runTrials(base, plan, planHooks);
+      if (settings.report !== false && outcome.runs.length > 0) {
+        const report = await writePlanReport(outcome, log);
+        if (report) outcome.files.push(report);
+      }
+      return outcome;
     },
     settings.announce === false ? undefined : log,
   );
+}
+
+/**
+ * The plan's own report.html in its directory: a sweep's or search's curve and points, or the
+ * trials' aggregate with its intervals. Returns its path, or undefined (and logs why).
+ */
+export async function writePlanReport(
+  o: PlanOutcome,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  const path = join(o.artifactDir, 'report.html');
+  try {
+    if (o.kind === 'trials') {
+      await writeFileAtomic(path, renderReport([await loadReportRun(o.artifactDir)]));
+    } else {
+      const s = await loadSweepForReport(o.artifactDir);
+      const title = `mmload ${o.kind === 'search' ? 'search' : 'sweep'} report: ${s.curve.sweep.label}`;
+      await writeFileAtomic(path, renderReport(s.runs, { title, sweeps: [s.curve] }));
+    }
+    return path;
+  } catch (err) {
+    log(`could not write ${path}: ${(err as Error).message}`);
+    return undefined;
+  }
 }
