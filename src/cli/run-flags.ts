@@ -49,10 +49,16 @@ function defaultText(s: AnySpec): string | undefined {
  * undefined, so that a preset can fill it before the table's default does (resolveRunOptions).
  * Numbers are yargs numbers: the CLI's middleware names a value that is not one as it was typed.
  */
-function yargsOption(s: AnySpec): Options {
+function yargsOption(s: AnySpec, sweeps = false): Options {
   const base: Options = { describe: s.help, group: `${s.group}:`, defaultDescription: defaultText(s) };
   // A list of loads ("1,2,4") is read here, not by yargs (which would make it NaN).
-  if (s.sweep) return { ...base, type: 'string', requiresArg: true };
+  if (sweeps && s.sweep)
+    return {
+      ...base,
+      describe: `${s.help}; a comma list (${s.type === 'integer' ? '1,2,4,8' : '0.5,1,2'}) sweeps: one run per value`,
+      type: 'string',
+      requiresArg: true,
+    };
   switch (s.type) {
     case 'boolean':
       return { ...base, type: 'boolean' };
@@ -68,12 +74,13 @@ function yargsOption(s: AnySpec): Options {
   }
 }
 
+/** `sweeps`: --concurrency and --request-rate take a list (mmload run; crosscheck takes one value). */
 // biome-ignore lint/suspicious/noExplicitAny: yargs builders are typed per command
-export function withRunFlags(y: Argv<any>): Argv<any> {
+export function withRunFlags(y: Argv<any>, opts: { sweeps?: boolean } = {}): Argv<any> {
   let out = y;
   for (const s of RUN_OPTION_SPECS as readonly OptionSpec[]) {
     if (!s.flag) continue;
-    out = out.option(s.flag, yargsOption(s));
+    out = out.option(s.flag, yargsOption(s, opts.sweeps));
   }
   return out
     .option('api-key-env', {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { PLAN_DEFAULTS } from '../driver/options.js';
+import { PLAN_DEFAULTS, resolvePlanOptions } from '../driver/options.js';
 import type { RunOutcome, RunProgress } from '../driver/run.js';
 import { EMBEDDED_MOCK, runBenchmark } from '../harness/benchmark.js';
 import { planKind, runPlanBenchmark } from '../harness/plan.js';
@@ -121,6 +121,7 @@ export const runCommand: CommandModule<object, CliOnlyArgs & Record<string, unkn
           demandOption: true,
           describe: 'AIPerf single_turn JSONL (streamed, any size)',
         }),
+        { sweeps: true },
       ),
     )
       .example('$0 run data.jsonl', 'replay against the embedded mock')
@@ -140,6 +141,8 @@ export const runCommand: CommandModule<object, CliOnlyArgs & Record<string, unkn
   handler: async (args) => {
     const { input, plan, load } = planFromArgs(args, process.env);
     const quiet = args.quiet === true;
+    // --trials 0 and the like are refused even when they would leave a single run.
+    resolvePlanOptions(plan);
     if (planKind(plan, load) !== 'single') return runPlanCommand(args, input, plan, load, quiet);
     const signals = stopSignals(typeof input.graceS === 'number' ? input.graceS : undefined);
     let last: RunProgress = { phase: 'warmup', done: 0, failed: 0, inFlight: 0, elapsedS: 0 };

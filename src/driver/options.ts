@@ -99,8 +99,8 @@ export interface FlagSpec<O, K extends keyof O> {
   /** A message when the value is wrong (the flag and the value are prefixed). */
   check?: (v: NonNullable<O[K]>) => string | undefined;
   /**
-   * The CLI also takes a comma list (`--concurrency 1,2,4`): several values make a sweep, one run
-   * per value (src/plan). The option itself always holds one value.
+   * `mmload run` also takes a comma list (`--concurrency 1,2,4`): several values make a sweep,
+   * one run per value (src/plan). The option itself always holds one value.
    */
   sweep?: true;
   group: 'Endpoint' | 'Workload' | 'Load' | 'Stop' | 'Output' | 'Scale-out' | 'Trials, sweeps and search';
@@ -282,9 +282,7 @@ export const RUN_OPTION_SPECS = [
     group: 'Load',
     default: 1,
     defaultText: '1; with --request-rate: no cap',
-    help:
-      'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight; ' +
-      'a comma list (1,2,4,8) sweeps: one run per value',
+    help: 'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight',
     check: (v) => (v === Number.POSITIVE_INFINITY ? undefined : positiveInt(v)),
     sweep: true,
   }),
@@ -293,7 +291,7 @@ export const RUN_OPTION_SPECS = [
     flag: 'request-rate',
     type: 'number',
     group: 'Load',
-    help: 'requests/s following a plan fixed in advance (rate mode); a comma list (0.5,1,2) sweeps: one run per value',
+    help: 'requests/s following a plan fixed in advance (rate mode)',
     check: (v) => (v > 0 && Number.isFinite(v) ? undefined : 'must be a positive number of requests/s'),
     sweep: true,
   }),
@@ -641,7 +639,7 @@ export const PLAN_OPTION_SPECS = [
     choices: ['first', 'every'],
     group: 'Trials, sweeps and search',
     default: 'first',
-    help: "warm-up requests before each point's first trial only (AIPerf's default) or before every trial",
+    help: "warm-up requests before each point's first trial only (as AIPerf) or before every trial",
   }),
   planSpec({
     key: 'trialSeed',
