@@ -130,5 +130,20 @@ export function formatSearchTable(out: PlanOutcome, attainment: number): string 
       ? `max-goodput: ${what} ${s.feasibleMax} is the highest that met the objective (>= ${(attainment * 100).toFixed(1)} % good)` +
         (s.infeasibleMin !== undefined ? `; ${s.infeasibleMin} missed it` : '; the upper bound met it too')
       : `max-goodput: no ${what} within the bounds met the objective (>= ${(attainment * 100).toFixed(1)} % good)`;
-  return `${grid(rows, 1)}\n${found} (${s.reason})\n`;
+  // The most goodput need not be at the highest load that meets the objective (past the knee,
+  // more load adds waiting, not good requests): say where it was when it differs.
+  const judged = (out.points ?? []).filter(
+    (p) => p.goodFraction !== undefined && p.goodFraction >= attainment,
+  );
+  const goodputOf = (p: SweepPointSummary) =>
+    p.cell ? cellValue(p.cell.metrics, 'goodput', 'avg')?.value : undefined;
+  const best = judged.reduce<SweepPointSummary | undefined>(
+    (a, p) => ((goodputOf(p) ?? -1) > (a ? (goodputOf(a) ?? -1) : -1) ? p : a),
+    undefined,
+  );
+  const most =
+    best && best.value !== s.feasibleMax && goodputOf(best) !== undefined
+      ? `\nthe most goodput among the loads that met it: ${num(goodputOf(best))} req/s at ${what} ${best.value}`
+      : '';
+  return `${grid(rows, 1)}\n${found} (${s.reason})${most}\n`;
 }

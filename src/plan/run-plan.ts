@@ -8,6 +8,7 @@ import type { Summary } from '../metrics/summary.js';
 import { exists, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { makeDir } from '../util/make-dir.js';
+import { VERSION } from '../version.js';
 import { type ConfidenceMetadata, writeConfidenceAggregate, writeSweepAggregate } from './aggregate-files.js';
 import { aggregateTrials, type ConfidenceAggregate, type TrialResult } from './confidence.js';
 import {
@@ -528,6 +529,7 @@ export async function searchMaxGoodput(
   const historyPath = join(base.artifactDir, AGGREGATE_FILES.searchHistory);
   const writeHistory = async () => {
     const doc = searchHistoryDoc(search, plan.sloAttainment, {
+      version: VERSION,
       label: baseLabel(base),
       search: 'max-goodput',
       slo_attainment: plan.sloAttainment,
