@@ -33,6 +33,10 @@ test('bad plan flags are refused before any run, naming the flag and the value a
     [['--search', 'max-goodput', '--concurrency', '1,8'], /--search max-goodput needs --goodput/],
     [['--trials', '0'], /^mmload: --trials 0: must be a whole number >= 1$/m],
     [
+      ['--trials', '2', '--shard', '0/2'],
+      /^mmload: --shard: trials, sweeps and searches run on one machine/m,
+    ],
+    [
       ['--trials', '2', '--confidence-level', '1.5'],
       /^mmload: --confidence-level 1.5: must be between 0 and 1/m,
     ],

@@ -201,3 +201,26 @@ test('the search runs the loads its planner asks for and pools trials; it needs 
   );
   assert.equal(goodFraction([]), undefined);
 });
+
+test('a run that ends on bad input (exit 2) ends the plan: every later run would too', async () => {
+  const o = await base();
+  const ran: number[] = [];
+  const out = await runSweep(
+    o,
+    { param: 'concurrency', values: [1, 2, 4] },
+    resolvePlanOptions({ trials: 2 }),
+    {
+      runPoint: async (p) => {
+        ran.push(p.concurrency);
+        return outcome(
+          p,
+          summary(),
+          p.concurrency === 2 ? { exitCode: 2, abortReason: 'd.jsonl:7: field "text" ...' } : {},
+        );
+      },
+    },
+  );
+  assert.deepEqual(ran, [1, 2]);
+  assert.equal(out.exitCode, 2);
+  assert.match(out.runs[1]!.excluded!, /^ended on bad input: d\.jsonl:7/);
+});

@@ -144,8 +144,17 @@ function optionKey(param: SweepParam): 'concurrency' | 'requestRate' {
 
 const PLAN_MARKERS = ['profile_runs', 'aggregate', 'sweep_aggregate', AGGREGATE_FILES.searchHistory];
 
-/** A plan's directory must not hold an earlier run or plan: its runs would mix with theirs. */
-async function preparePlanDir(dir: string): Promise<void> {
+/**
+ * Before the first run: options a plan cannot honour are refused, and the plan's directory must
+ * not hold an earlier run or plan (their runs would mix).
+ */
+async function preparePlan(base: RunOptions): Promise<void> {
+  // A shard's runs and a start time belong to one run across machines, not to a series of runs.
+  if (base.shard)
+    throw new UserError('--shard: trials, sweeps and searches run on one machine; shard single runs');
+  if (base.startAtMs !== undefined)
+    throw new UserError('--start-at: trials, sweeps and searches start at once; it applies to single runs');
+  const dir = base.artifactDir;
   const st = await stat(dir).catch(() => undefined);
   if (st && !st.isDirectory()) throw new UserError(`--artifact-dir ${dir}: is a file, not a directory`);
   for (const name of [FILES.json, ...PLAN_MARKERS])
@@ -167,10 +176,12 @@ interface Ctx {
   ordinal: number;
   planned?: number;
   signal?: 'SIGINT' | 'SIGTERM';
+  /** A run ended on bad input (exit 2): every later run would too. */
+  inputError?: string;
 }
 
 function stopped(ctx: Ctx): boolean {
-  return ctx.signal !== undefined || ctx.hooks.stop?.aborted === true;
+  return ctx.signal !== undefined || ctx.inputError !== undefined || ctx.hooks.stop?.aborted === true;
 }
 
 /** The signal of a stop requested while no run was in progress (during a cool-down). */
@@ -215,6 +226,10 @@ async function runOne(
   if (outcome.signal) {
     ctx.signal = outcome.signal;
     run.excluded = `stopped by ${outcome.signal}: partial results in ${dir}`;
+  } else if (outcome.exitCode === EXIT.usage) {
+    ctx.inputError = outcome.abortReason ?? 'bad input';
+    run.excluded = `ended on bad input: ${ctx.inputError}`;
+    hooks.log?.(`${title}: ended on bad input; no further run (${ctx.inputError})`);
   }
   ctx.runs.push(run);
   return run;
@@ -248,6 +263,7 @@ function worstExit(ctx: Ctx, extra: number[] = []): number {
   if (signal === 'SIGTERM') return EXIT.sigterm;
   if (signal === 'SIGINT') return EXIT.sigint;
   const codes = [...ctx.runs.map((r) => r.outcome.exitCode), ...extra];
+  if (codes.includes(EXIT.usage)) return EXIT.usage;
   if (codes.includes(EXIT.ioError)) return EXIT.ioError;
   return codes.some((c) => c !== EXIT.ok) ? EXIT.failed : EXIT.ok;
 }
@@ -286,7 +302,7 @@ export async function runTrials(
   plan: PlanOptions,
   hooks: PlanHooks = {},
 ): Promise<PlanOutcome> {
-  await preparePlanDir(base.artifactDir);
+  await preparePlan(base);
   const ctx: Ctx = { base, plan, hooks, kind: 'trials', runs: [], ordinal: 0, planned: plan.trials };
   for (let i = 0; i < plan.trials && !stopped(ctx); i++) {
     if (i > 0) await cooldown(ctx, plan.trialCooldownS);
@@ -450,7 +466,7 @@ export async function runSweep(
     throw new UserError(
       `--${sweep.param === 'rate' ? 'request-rate' : 'concurrency'} ${sweep.values.join(',')}: a value is repeated`,
     );
-  await preparePlanDir(base.artifactDir);
+  await preparePlan(base);
   const ctx: Ctx = {
     base,
     plan,
@@ -505,7 +521,7 @@ export async function searchMaxGoodput(
 ): Promise<PlanOutcome> {
   if (!hasGoodput(base))
     throw new UserError('--search max-goodput needs --goodput (the objectives a good request meets)');
-  await preparePlanDir(base.artifactDir);
+  await preparePlan(base);
   const search = new MonotonicSearch({
     param: spec.param,
     lo: spec.lo,
@@ -603,11 +619,13 @@ export async function searchMaxGoodput(
       ? EXIT.sigterm
       : signal === 'SIGINT'
         ? EXIT.sigint
-        : out.unwritten.length > 0 || ctx.runs.some((r) => r.outcome.exitCode === EXIT.ioError)
-          ? EXIT.ioError
-          : search.feasibleMax === undefined
-            ? EXIT.failed
-            : EXIT.ok;
+        : ctx.inputError !== undefined
+          ? EXIT.usage
+          : out.unwritten.length > 0 || ctx.runs.some((r) => r.outcome.exitCode === EXIT.ioError)
+            ? EXIT.ioError
+            : search.feasibleMax === undefined
+              ? EXIT.failed
+              : EXIT.ok;
   return out;
 }
 
