@@ -102,3 +102,13 @@ test('buildAiperfCommand: rejects bad counts and sessions together with a reques
     /either sessions or requestCount/,
   );
 });
+
+test("buildAiperfCommand: --goodput in AIPerf's own syntax, only when objectives are given", () => {
+  const { args } = buildAiperfCommand({
+    ...base,
+    goodput: ' time_to_first_token:2000 inter_token_latency:30 ',
+  });
+  assert.equal(flag(args, '--goodput'), 'time_to_first_token:2000 inter_token_latency:30');
+  assert.equal(buildAiperfCommand(base).args.includes('--goodput'), false);
+  assert.equal(buildAiperfCommand({ ...base, goodput: '' }).args.includes('--goodput'), false);
+});

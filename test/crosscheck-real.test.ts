@@ -74,3 +74,48 @@ test('the real AIPerf and mmload agree on a small sliding-window workload (embed
     await readFile(join(out, f));
   }
 });
+
+test('crosscheck --goodput --trials 2: both tools count the same good requests, their goodputs agree, rows judged over trials', async () => {
+  const { dir, path } = await smallDataset(4, 2, 2);
+  const out = join(dir, 'xc-goodput');
+  const goodput = 'time_to_first_token:5000 inter_token_latency:50 request_latency:60000';
+  const r = await run(
+    process.execPath,
+    [
+      bin,
+      ...['crosscheck', path, '--concurrency', '4', '--max-tokens', '16', '--mock-ttft-ms', '100'],
+      ...['--extra-inputs', 'ignore_eos:true', '--goodput', goodput, '--trials', '2', '--artifact-dir', out],
+    ],
+    { timeout: 400_000 },
+  ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+  assert.ok(
+    existsSync(join(out, 'crosscheck.json')),
+    `crosscheck wrote no crosscheck.json (exit ${'code' in r ? r.code : 0}):\n${r.stdout}\n${r.stderr}`,
+  );
+  const report = JSON.parse(await readFile(join(out, 'crosscheck.json'), 'utf8')) as Crosscheck;
+  assert.equal(report.trials, 2);
+  const row = (title: string) => report.rows.find((x) => x.check.title === title)!;
+  // Every request meets these objectives in both tools: AIPerf's own count equals mmload's.
+  assert.equal(row('requests').mmload, 16);
+  assert.equal(row('good fraction').mmload, 1);
+  assert.equal(row('good fraction').aiperf, 1);
+  assert.equal(row('goodput').verdict, 'agree', JSON.stringify(row('goodput')));
+  assert.equal(row('RPS').interval?.method, 'welch');
+  for (const trial of ['run_0001', 'run_0002']) {
+    const ai = JSON.parse(
+      await readFile(join(out, 'profile_runs', trial, 'aiperf', 'profile_export_aiperf.json'), 'utf8'),
+    );
+    assert.deepEqual(ai.input_config.slos, {
+      time_to_first_token: 5000,
+      inter_token_latency: 50,
+      request_latency: 60000,
+    });
+    assert.equal(ai.good_request_count.avg, 8, `${trial}: AIPerf's own good_request_count`);
+    const mm = JSON.parse(
+      await readFile(join(out, 'profile_runs', trial, 'mmload', 'profile_export_mmload.json'), 'utf8'),
+    );
+    assert.equal(mm.good_request_count.avg, 8, `${trial}: mmload's good_request_count`);
+  }
+  assert.match(r.stdout, /Welch's t over 2 trials of each tool/);
+  assert.match(r.stdout, /^goodput +\d/m);
+});

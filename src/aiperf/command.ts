@@ -42,6 +42,8 @@ export interface AiperfSettings {
   useServerTokenCount?: boolean;
   /** AIPerf's per-request timeout in seconds (--request-timeout-seconds). */
   requestTimeoutS?: number;
+  /** Service level objectives in AIPerf's own syntax (--goodput "time_to_first_token:2000 ..."). */
+  goodput?: string;
   /** Seconds AIPerf may take to load the dataset (AIPERF_DATASET_CONFIGURATION_TIMEOUT, default 300). */
   datasetTimeoutS?: number;
 }
@@ -114,6 +116,7 @@ export function buildAiperfCommand(s: AiperfSettings): AiperfCommand {
   if (s.apiKey) args.push('--api-key', s.apiKey);
   for (const [name, value] of Object.entries(s.headers ?? {})) args.push('--header', `${name}:${value}`);
   if (s.requestTimeoutS !== undefined) args.push('--request-timeout-seconds', String(s.requestTimeoutS));
+  if (s.goodput !== undefined && s.goodput.trim() !== '') args.push('--goodput', s.goodput.trim());
 
   const env: Record<string, string> = {
     // NOT HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE: with either set, AIPerf 0.13.0 looks a local

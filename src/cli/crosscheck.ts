@@ -25,12 +25,19 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
         type: 'number',
         default: 5,
         describe:
-          'largest difference in % counted as agreement (times also agree within 2 ms, ITL within 0.2 ms)',
+          "largest difference in % counted as agreement (times also agree within 2 ms, ITL within 0.2 ms); a row differs only when its difference is also beyond the runs' noise",
       })
       .option('aiperf-timeout', {
         type: 'number',
         default: 900,
         describe: 'seconds AIPerf may take, dataset loading included',
+      })
+      .option('trials', {
+        type: 'number',
+        default: 1,
+        requiresArg: true,
+        describe:
+          "run each tool N times, alternated (mmload, AIPerf, mmload...): rows are judged on the per-trial values (Welch's t)",
       })
       .option('tokenizer', {
         type: 'string',
@@ -47,7 +54,8 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
       .epilog(
         'AIPerf comes from `npm run setup:aiperf` (project venv) or PATH, and always gets the local word-level ' +
           'tokenizer in fixtures/tokenizer (no hub download). Whole sessions are run (AIPerf --conversation-num), ' +
-          'without warm-up. Exit 0 when they agree, 1 when they differ or a run fails.',
+          'without warm-up. With --goodput, AIPerf gets the same objectives and both goodputs are compared. Exit 0 when ' +
+          'they agree, 1 when they differ or a run fails.',
       ) as never,
   handler: async (args) => {
     const run = runInputFromArgs(args, process.env);
@@ -68,6 +76,7 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
             ...(run.model ? { model: run.model } : {}),
           },
           aiperfTimeoutS: args['aiperf-timeout'],
+          trials: args.trials,
         },
         {
           stop: signals.stop.signal,

@@ -10,7 +10,7 @@
  *
  * The method and its assumptions are in docs/compare.md.
  */
-import { PERCENTILES, type PercentileKey } from './statistics.js';
+import { PERCENTILES, type PercentileKey, percentileOfSorted } from './statistics.js';
 
 /** The default confidence level (AIPerf's --confidence-level default). */
 export const DEFAULT_LEVEL = 0.95;
@@ -343,4 +343,71 @@ export function tInterval(s: TrialStats, level = DEFAULT_LEVEL): [number, number
   if (s.n < 2) return undefined;
   const half = tQuantile(1 - (1 - level) / 2, s.n - 1) * (s.std / Math.sqrt(s.n));
   return [s.mean - half, s.mean + half];
+}
+
+/**
+ * The bootstrap distribution of stat(x) - stat(y) over pairs (x[i], y[i]) resampled together:
+ * the same requests seen by a client (x) and by the server (y), so that the server's own
+ * request-to-request variation cancels out of the difference. O(n) per resample: both sides are
+ * walked in their own sorted order through the shared counts.
+ */
+export function pairedBootstrapDistribution(
+  x: Float64Array,
+  y: Float64Array,
+  stats: readonly BootStat[],
+  resamples: number,
+  random: () => number,
+): Record<string, Float64Array> {
+  const n = Math.min(x.length, y.length);
+  const out: Record<string, Float64Array> = {};
+  for (const s of stats) out[s] = new Float64Array(resamples);
+  if (n === 0) return out;
+  const order = (v: Float64Array) => {
+    const idx = Uint32Array.from({ length: n }, (_, i) => i);
+    idx.sort((a, b) => (v[a] as number) - (v[b] as number));
+    return idx;
+  };
+  const ox = order(x);
+  const oy = order(y);
+  const counts = new Uint32Array(n);
+  const statOf = (v: Float64Array, o: Uint32Array, s: BootStat): number => {
+    if (s === 'avg') {
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += (counts[j] as number) * (v[j] as number);
+      return sum / n;
+    }
+    const pos = (n - 1) * ((PCT_OF[s] as number) / 100);
+    const lo = Math.min(Math.max(Math.floor(pos), 0), n - 1);
+    const hi = Math.min(lo + 1, n - 1);
+    const frac = pos - Math.floor(pos);
+    let seen = 0;
+    let a = Number.NaN;
+    let b = Number.NaN;
+    for (let j = 0; j < n; j++) {
+      const i = o[j] as number;
+      const c = counts[i] as number;
+      if (c === 0) continue;
+      const prev = seen;
+      seen += c;
+      if (prev <= lo && lo < seen) a = v[i] as number;
+      if (prev <= hi && hi < seen) {
+        b = v[i] as number;
+        break;
+      }
+    }
+    return frac >= 0.5 ? b - (b - a) * (1 - frac) : a + (b - a) * frac;
+  };
+  for (let r = 0; r < resamples; r++) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[Math.floor(random() * n)]!++;
+    for (const s of stats) out[s]![r] = statOf(x, ox, s) - statOf(y, oy, s);
+  }
+  return out;
+}
+
+/** stat(x) - stat(y) of the samples themselves (numpy-linear percentiles), for the point estimate. */
+export function statOf(v: ArrayLike<number>, s: BootStat): number {
+  const sorted = Float64Array.from(v).sort();
+  if (s === 'avg') return sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return percentileOfSorted(sorted, PCT_OF[s] as number);
 }
