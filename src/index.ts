@@ -36,11 +36,15 @@ export { EXIT } from './driver/finish.js';
 // Runs: options (one table for the CLI and the library), the engine against a URL, and the
 // embedded mock or a real URL with the HTML report (what `mmload run` does).
 export {
+  PLAN_DEFAULTS,
+  PLAN_OPTION_SPECS,
+  type PlanOptions,
   PRESETS,
   RUN_DEFAULTS,
   RUN_OPTION_SPECS,
   type RunInput,
   type RunOptions,
+  resolvePlanOptions,
   resolveRunOptions,
 } from './driver/options.js';
 export {
@@ -59,6 +63,9 @@ export {
   EMBEDDED_MOCK,
   runBenchmark,
 } from './harness/benchmark.js';
+// Plans: repeated trials with confidence intervals, sweeps over concurrency or rate, the
+// max-goodput search; each run a normal run, the aggregates in AIPerf's multi-run layout.
+export { type PlanLoad, runPlanBenchmark } from './harness/plan.js';
 // Results: AIPerf-compatible summaries of either tool, comparison, merge of shards.
 export {
   type CompareFormat,
@@ -70,10 +77,21 @@ export { type MergeOptions, type MergeResult, mergeShards } from './metrics/merg
 export { readResult } from './metrics/readers.js';
 export type { ErrorKind, RequestError, RequestRecord } from './metrics/record.js';
 export { type MetricSummary, type StatName, type Summary, stat } from './metrics/summary.js';
+export { compareSweeps, formatSweepComparison, type SweepComparison } from './metrics/sweep-compare.js';
 export { formatRunTable } from './metrics/table.js';
 // The embedded OpenAI-compatible endpoint (latency model, image cache, faults, its own records).
 export { startMock } from './mock/server.js';
 export type { MockHandle, MockOptions, MockRecord, MockStats } from './mock/types.js';
+export { readSweep, type SweepResult } from './plan/read-sweep.js';
+export {
+  type PlanHooks,
+  type PlanOutcome,
+  runSweep,
+  runTrials,
+  type SearchSpec,
+  type SweepSpec,
+  searchMaxGoodput,
+} from './plan/run-plan.js';
 export { loadReportRun } from './report/from-results.js';
 // Report: one self-contained HTML file for any mix of results.
 export { renderReport } from './report/html.js';

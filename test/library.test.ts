@@ -54,6 +54,13 @@ test('the public API: the documented functions, no internals', () => {
     'mergeShards',
     'renderReport',
     'loadReportRun',
+    'resolvePlanOptions',
+    'runTrials',
+    'runSweep',
+    'searchMaxGoodput',
+    'runPlanBenchmark',
+    'readSweep',
+    'compareSweeps',
   ]) {
     assert.equal(typeof (mmload as Record<string, unknown>)[name], 'function', name);
   }

@@ -7,6 +7,8 @@ import {
 } from '../metrics/compare.js';
 import { readResult, readSamplesOf } from '../metrics/readers.js';
 import { DEFAULT_LEVEL, DEFAULT_RESAMPLES } from '../metrics/significance.js';
+import { compareSweeps, formatSweepComparison } from '../metrics/sweep-compare.js';
+import { isSweepSpec } from '../report/from-sweep.js';
 import { withServerComparison } from '../server-metrics/compare-rows.js';
 import { UserError } from '../util/errors.js';
 
@@ -28,7 +30,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('results', {
         describe:
           'Result to compare: an artifact directory or its profile_export_mmload.json / profile_export_aiperf.json, or a ' +
-          "directory of trials (aggregate/profile_export_*_aggregate.json); prefix with NAME= to label it (else it is named by the run's --label, else by its directory)",
+          "directory of trials (aggregate/profile_export_*_aggregate.json), or sweeps' directories (compared point by point); prefix with NAME= to label it (else it is named by the run's --label, else by its directory)",
         type: 'string',
         array: true,
       })
@@ -74,6 +76,20 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     if (!Number.isInteger(args.resamples) || args.resamples < 100)
       throw new UserError(`--resamples ${args.resamples}: must be a whole number >= 100`);
     if (!Number.isInteger(args.seed)) throw new UserError(`--seed ${args.seed}: must be a whole number`);
+    // Sweeps (mmload's or AIPerf's) are compared point by point, each load as below.
+    const sweeps = await Promise.all(args.results.map(isSweepSpec));
+    if (sweeps.every(Boolean)) {
+      const c = await compareSweeps(args.results, {
+        baseline: args.baseline,
+        level,
+        resamples: args.resamples,
+        seed: args.seed,
+      });
+      process.stdout.write(formatSweepComparison(c, args.format));
+      return;
+    }
+    if (sweeps.some(Boolean))
+      throw new UserError('compare: give only sweeps (compared point by point) or only results, not both');
     const summaries = [];
     for (const spec of args.results) summaries.push(await readResult(spec));
     let comparison: ReturnType<typeof compareSummaries>;

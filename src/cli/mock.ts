@@ -16,6 +16,8 @@ interface MockArgs {
   'image-tokens': number;
   'itl-ms': number;
   'jitter-ms': number;
+  capacity: number;
+  'queue-ms': number;
   seed: number;
   'cache-capacity': number;
   'reasoning-tokens': number;
@@ -62,6 +64,18 @@ export const mockCommand: CommandModule<object, MockArgs> = {
         type: 'number',
         default: d.jitterMs,
         describe: 'Seeded uniform [0, J) ms added to TTFT and to each token deadline',
+      })
+      .option('capacity', {
+        type: 'number',
+        default: d.capacity,
+        describe:
+          'Requests served at once without queueing (0 = no limit); beyond it each request in flight adds --queue-ms to the TTFT of one that arrives, like a full batch',
+      })
+      .option('queue-ms', {
+        type: 'number',
+        default: d.queueMsPerRequest,
+        describe:
+          'With --capacity: TTFT added per request in flight beyond the capacity, ms; (TTFT + tokens x ITL) / capacity makes throughput stop growing at the capacity',
       })
       .option('seed', {
         type: 'number',
@@ -116,6 +130,10 @@ export const mockCommand: CommandModule<object, MockArgs> = {
       .example(
         '$0 mock --port 8000 --ttft-ms 200 --itl-ms 20 --image-encode-ms 150',
         'A slow multimodal server on :8000',
+      )
+      .example(
+        '$0 mock --ttft-ms 50 --itl-ms 5 --capacity 8 --queue-ms 50',
+        'A server that saturates at 8 requests in flight (64-token answers: (50 + 64 x 5) / 8 ~ 46 ms)',
       ),
   handler: async (a) => {
     const opts = toOptions(a);
@@ -180,6 +198,8 @@ function toOptions(a: MockArgs): Partial<MockOptions> {
     imageTokens: int('image-tokens', a['image-tokens']),
     itlMs: nonNeg('itl-ms', a['itl-ms']),
     jitterMs: nonNeg('jitter-ms', a['jitter-ms']),
+    capacity: int('capacity', a.capacity),
+    queueMsPerRequest: nonNeg('queue-ms', a['queue-ms']),
     seed: int('seed', a.seed),
     cacheCapacity: int('cache-capacity', a['cache-capacity']),
     reasoningTokens: int('reasoning-tokens', a['reasoning-tokens']),

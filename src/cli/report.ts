@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { loadReportRun } from '../report/from-results.js';
+import { isSweepSpec, loadSweepForReport } from '../report/from-sweep.js';
 import { renderReport } from '../report/html.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -24,7 +25,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         array: true,
         demandOption: true,
         describe:
-          "mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; `name=path` sets the label (else the run's --label, else the directory name)",
+          "mmload artifact dirs, AIPerf artifact dirs, or their JSON exports; a sweep's directory (mmload's or AIPerf's) draws latency against throughput with one curve per sweep; `name=path` sets the label (else the run's --label, else the directory name)",
       })
       .option('output', {
         alias: 'o',
@@ -44,13 +45,24 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: async (args) => {
     await checkOutputFile(args.output, args.force);
     const runs = [];
-    for (const spec of args.results) runs.push(await loadReportRun(spec));
+    const sweeps = [];
+    for (const spec of args.results) {
+      // A sweep (mmload's or AIPerf's) is drawn as a curve, and each of its points is a result.
+      if (await isSweepSpec(spec)) {
+        const s = await loadSweepForReport(spec);
+        sweeps.push(s.curve);
+        runs.push(...s.runs);
+      } else runs.push(await loadReportRun(spec));
+    }
     if (args.baseline && !runs.some((r) => r.label === args.baseline)) {
       throw new UserError(
         `--baseline ${args.baseline}: no result has that label (have: ${runs.map((r) => r.label).join(', ')})`,
       );
     }
-    await writeFileAtomic(args.output, renderReport(runs, { baseline: args.baseline, title: args.title }));
+    const title =
+      args.title ??
+      (sweeps.length > 0 ? `mmload sweep report: ${sweeps.map((c) => c.sweep.label).join(', ')}` : undefined);
+    await writeFileAtomic(args.output, renderReport(runs, { baseline: args.baseline, title, sweeps }));
     process.stdout.write(`wrote ${args.output} (${runs.length} result${runs.length === 1 ? '' : 's'})\n`);
   },
 };

@@ -91,27 +91,44 @@ export const SERVER_METRICS_FORMATS = ['json', 'csv', 'jsonl', 'raw'] as const;
 export type ServerMetricsFormat = (typeof SERVER_METRICS_FORMATS)[number];
 
 /**
- * One run option, declared once: its key, its flag, its type, its default, its help and its
- * check. The CLI's flags and help (src/cli/run-flags.ts) and the library's resolveRunOptions are
- * both built from RUN_OPTION_SPECS, so that help text cannot drift from behaviour.
+ * One option, declared once: its key, its flag, its type, its default, its help and its check.
+ * The CLI's flags and help (src/cli/run-flags.ts) and the library's resolveRunOptions /
+ * resolvePlanOptions are built from RUN_OPTION_SPECS and PLAN_OPTION_SPECS, so that help text
+ * cannot drift from behaviour.
  */
-export interface OptionSpec<K extends keyof RunOptions = keyof RunOptions> {
+export interface FlagSpec<O, K extends keyof O> {
   key: K;
   /** CLI flag (without --); absent for library-only options. */
   flag?: string;
   /** How the CLI reads it. 'list': repeatable string; 'text': a string parsed by `parse`. */
   type: 'string' | 'number' | 'integer' | 'boolean' | 'choice' | 'list' | 'text';
   choices?: readonly string[];
-  default?: RunOptions[K];
+  default?: O[K];
   /** The default as help shows it, when it is computed (artifacts/<timestamp>) or not a plain value. */
   defaultText?: string;
   help: string;
   /** CLI value -> option value (start-at, shard, extra-inputs). */
-  parse?: (raw: never) => RunOptions[K];
+  parse?: (raw: never) => O[K];
   /** A message when the value is wrong (the flag and the value are prefixed). */
-  check?: (v: NonNullable<RunOptions[K]>) => string | undefined;
-  group: 'Endpoint' | 'Workload' | 'Load' | 'Stop' | 'Output' | 'Server metrics' | 'Scale-out';
+  check?: (v: NonNullable<O[K]>) => string | undefined;
+  /**
+   * `mmload run` also takes a comma list (`--concurrency 1,2,4`): several values make a sweep,
+   * one run per value (src/plan). The option itself always holds one value.
+   */
+  sweep?: true;
+  group:
+    | 'Endpoint'
+    | 'Workload'
+    | 'Load'
+    | 'Stop'
+    | 'Output'
+    | 'Server metrics'
+    | 'Scale-out'
+    | 'Trials, sweeps and search';
 }
+
+/** A run option's spec. */
+export type OptionSpec<K extends keyof RunOptions = keyof RunOptions> = FlagSpec<RunOptions, K>;
 
 const positiveInt = (v: number) =>
   Number.isInteger(v) && v >= 1 ? undefined : 'must be a whole number >= 1';
@@ -288,6 +305,7 @@ export const RUN_OPTION_SPECS = [
     defaultText: '1; with --request-rate: no cap',
     help: 'sessions in flight at most (AIPerf meaning); with --request-rate, a cap on requests in flight',
     check: (v) => (v === Number.POSITIVE_INFINITY ? undefined : positiveInt(v)),
+    sweep: true,
   }),
   spec({
     key: 'requestRate',
@@ -296,6 +314,7 @@ export const RUN_OPTION_SPECS = [
     group: 'Load',
     help: 'requests/s following a plan fixed in advance (rate mode)',
     check: (v) => (v > 0 && Number.isFinite(v) ? undefined : 'must be a positive number of requests/s'),
+    sweep: true,
   }),
   spec({
     key: 'arrival',
@@ -617,4 +636,162 @@ export function publicConfig(o: RunOptions): Record<string, unknown> {
     url: redactUrl(o.url),
     apiKey: apiKey ? '(from environment, not recorded)' : undefined,
   };
+}
+
+/**
+ * How a plan repeats and varies runs (src/plan): trials, sweeps, the max-goodput search. Names
+ * follow AIPerf 0.13's multi-run options where they mean the same (docs/run.md has the table).
+ */
+export interface PlanOptions {
+  /** Runs of the same workload (AIPerf --num-profile-runs). */
+  trials: number;
+  /** Seconds between two trials (AIPerf --profile-run-cooldown-seconds). */
+  trialCooldownS: number;
+  /** Of the intervals over trials (AIPerf --confidence-level). */
+  confidenceLevel: number;
+  /**
+   * 'first': warm-up requests before a point's first trial only (AIPerf's default,
+   * --profile-run-disable-warmup-after-first); 'every': before each trial.
+   */
+  trialWarmup: 'first' | 'every';
+  /**
+   * 'same': every trial uses --seed (AIPerf's --set-consistent-seed, its default); 'vary': trial i
+   * uses seed + i (AIPerf's --vary-seed-per-trial derives one by hashing instead).
+   */
+  trialSeed: 'same' | 'vary';
+  /** Seconds between two points of a sweep or search (AIPerf --parameter-sweep-cooldown-seconds). */
+  sweepCooldownS: number;
+  /** 'max-goodput': AIPerf's max-goodput-under-slo recipe, by bisection (needs --goodput). */
+  search?: 'max-goodput';
+  /** Good requests / attempted requests a point must reach (AIPerf --slo-attainment-fraction). */
+  sloAttainment: number;
+  /** The search stops when its bracket is narrower than this fraction of its upper end. */
+  searchPrecision: number;
+}
+
+const fraction01 = (v: number) => (v > 0 && v < 1 ? undefined : 'must be between 0 and 1 (exclusive)');
+
+function planSpec<K extends keyof PlanOptions, D extends PlanOptions[K] | undefined = undefined>(
+  s: FlagSpec<PlanOptions, K> & { default?: D },
+): FlagSpec<PlanOptions, K> & { default: D } {
+  return s as FlagSpec<PlanOptions, K> & { default: D };
+}
+
+export const PLAN_OPTION_SPECS = [
+  planSpec({
+    key: 'trials',
+    flag: 'trials',
+    type: 'integer',
+    group: 'Trials, sweeps and search',
+    default: 1,
+    help:
+      'run the workload N times (AIPerf --num-profile-runs): one sub-dir per trial and an aggregate with ' +
+      "each metric's mean, std, min, max, cv and confidence interval",
+    check: positiveInt,
+  }),
+  planSpec({
+    key: 'trialCooldownS',
+    flag: 'trial-cooldown',
+    type: 'number',
+    group: 'Trials, sweeps and search',
+    default: 0,
+    help: 'seconds to wait between trials (AIPerf --profile-run-cooldown-seconds)',
+    check: nonNegative,
+  }),
+  planSpec({
+    key: 'confidenceLevel',
+    flag: 'confidence-level',
+    type: 'number',
+    group: 'Trials, sweeps and search',
+    default: 0.95,
+    help: 'of the intervals over trials (t-distribution, as AIPerf --confidence-level)',
+    check: fraction01,
+  }),
+  planSpec({
+    key: 'trialWarmup',
+    flag: 'trial-warmup',
+    type: 'choice',
+    choices: ['first', 'every'],
+    group: 'Trials, sweeps and search',
+    default: 'first',
+    help: "warm-up requests before each point's first trial only (as AIPerf) or before every trial",
+  }),
+  planSpec({
+    key: 'trialSeed',
+    flag: 'trial-seed',
+    type: 'choice',
+    choices: ['same', 'vary'],
+    group: 'Trials, sweeps and search',
+    default: 'same',
+    help: 'every trial with --seed (the same arrivals: run-to-run noise only), or trial i with seed + i',
+  }),
+  planSpec({
+    key: 'sweepCooldownS',
+    flag: 'sweep-cooldown',
+    type: 'number',
+    group: 'Trials, sweeps and search',
+    default: 0,
+    help: 'seconds to wait between the points of a sweep or search (AIPerf --parameter-sweep-cooldown-seconds)',
+    check: nonNegative,
+  }),
+  planSpec({
+    key: 'search',
+    flag: 'search',
+    type: 'choice',
+    choices: ['max-goodput'],
+    group: 'Trials, sweeps and search',
+    help:
+      'max-goodput: the highest --concurrency LO,HI (or --request-rate LO,HI) at which at least --slo-attainment ' +
+      'of the requests meet --goodput, by doubling then bisection; every point tried is kept',
+  }),
+  planSpec({
+    key: 'sloAttainment',
+    flag: 'slo-attainment',
+    type: 'number',
+    group: 'Trials, sweeps and search',
+    default: 0.9,
+    help: 'fraction of requests (failed ones count) that must meet every --goodput objective (AIPerf --slo-attainment-fraction)',
+    check: (v) => (v > 0 && v <= 1 ? undefined : 'must be > 0 and <= 1'),
+  }),
+  planSpec({
+    key: 'searchPrecision',
+    flag: 'search-precision',
+    type: 'number',
+    group: 'Trials, sweeps and search',
+    default: 0.05,
+    help: 'the search stops when the load that met the objective and the one that did not are closer than this fraction',
+    check: fraction01,
+  }),
+] as const;
+
+// Every PlanOptions key is declared exactly once above.
+type DeclaredPlanKeys = (typeof PLAN_OPTION_SPECS)[number]['key'];
+const _everyPlanKeyDeclared: Record<Exclude<keyof PlanOptions, DeclaredPlanKeys>, never> = {};
+void _everyPlanKeyDeclared;
+
+/** A plan option's spec. */
+export type PlanOptionSpec<K extends keyof PlanOptions = keyof PlanOptions> = FlagSpec<PlanOptions, K>;
+
+export const PLAN_DEFAULTS = Object.fromEntries(
+  (PLAN_OPTION_SPECS as readonly PlanOptionSpec[])
+    .filter((s) => s.default !== undefined)
+    .map((s) => [s.key, s.default]),
+) as Omit<PlanOptions, 'search'>;
+
+/** Defaults, then checks: the one way to a PlanOptions (the CLI and the library). */
+export function resolvePlanOptions(input: Partial<PlanOptions> = {}): PlanOptions {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const o = { ...PLAN_DEFAULTS, ...defined } as PlanOptions;
+  for (const s of PLAN_OPTION_SPECS as readonly PlanOptionSpec[]) {
+    const v = o[s.key];
+    if (v === undefined) continue;
+    const name = s.flag ? `--${s.flag}` : s.key;
+    if ((s.type === 'number' || s.type === 'integer') && (typeof v !== 'number' || Number.isNaN(v)))
+      throw new UserError(`${name} ${String(v)}: not a number`);
+    if (s.choices && !s.choices.includes(String(v)))
+      throw new UserError(`${name} ${String(v)}: must be one of ${s.choices.join(', ')}`);
+    const problem = s.check?.(v as never);
+    if (problem) throw new UserError(`${name} ${String(v)}: ${problem}`);
+  }
+  return o;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { datasetFileSize } from '../dataset/reader.js';
-import { type RunInput, resolveRunOptions } from '../driver/options.js';
+import { type RunInput, type RunOptions, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
 import { FILES } from '../metrics/exporters.js';
 import type { MockOptions } from '../mock/types.js';
@@ -68,6 +68,30 @@ export async function writeRunReport(dir: string, log: (line: string) => void): 
   }
 }
 
+/**
+ * One run of the engine as `mmload run` makes it: the server-metrics scraper among its observers,
+ * what `annotate` adds to run_config (the embedded mock's counters), and report.html once the
+ * summary is written. runBenchmark and every run of a plan come through here.
+ */
+export async function runWithReport(
+  options: RunOptions,
+  hooks: RunHooks,
+  settings: { report?: boolean; annotate?: () => Promise<Record<string, unknown>> } = {},
+): Promise<RunOutcome> {
+  const log = hooks.log ?? (() => {});
+  const outcome = await runLoad(options, {
+    ...hooks,
+    annotate: settings.annotate ?? hooks.annotate,
+    observers: [...(hooks.observers ?? []), ...serverMetricsObservers(options)],
+  });
+  // The report is drawn from the written summary: none when it could not be written.
+  if (settings.report !== false && outcome.files.some((f) => f.endsWith(FILES.json))) {
+    const report = await writeRunReport(outcome.artifactDir, log);
+    if (report) outcome.files.push(report);
+  }
+  return outcome;
+}
+
 /** A run against a URL or the embedded mock, with its report. */
 export async function runBenchmark(
   input: BenchmarkInput,
@@ -81,20 +105,11 @@ export async function runBenchmark(
   return withEndpoint(
     input.url,
     { ...settings.mock, ...(input.model ? { model: input.model } : {}) },
-    async (url, mockStats) => {
-      const options = resolveRunOptions({ ...input, url });
-      const outcome = await runLoad(options, {
-        ...hooks,
-        annotate: mockStats ? async () => ({ embeddedMock: await mockStats() }) : hooks.annotate,
-        observers: [...(hooks.observers ?? []), ...serverMetricsObservers(options)],
-      });
-      // The report is drawn from the written summary: none when it could not be written.
-      if (settings.report !== false && outcome.files.some((f) => f.endsWith(FILES.json))) {
-        const report = await writeRunReport(outcome.artifactDir, log);
-        if (report) outcome.files.push(report);
-      }
-      return outcome;
-    },
+    (url, mockStats) =>
+      runWithReport(resolveRunOptions({ ...input, url }), hooks, {
+        report: settings.report,
+        annotate: mockStats ? async () => ({ embeddedMock: await mockStats() }) : undefined,
+      }),
     settings.announce === false ? undefined : log,
   );
 }

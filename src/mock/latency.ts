@@ -7,6 +7,25 @@ export interface LatencyParams {
   jitterMs: number;
 }
 
+/** The server's capacity: how many requests it serves at once before new ones wait (0: no limit). */
+export interface CapacityParams {
+  capacity: number;
+  /** TTFT added for each request in flight beyond `capacity` when a request arrives. */
+  queueMsPerRequest: number;
+}
+
+/**
+ * Queueing delay of a request that arrives with `inFlight` requests in flight, itself included: a
+ * server whose batch holds `capacity` requests starts the (capacity + k)-th k slots late. Only the
+ * first token waits (the queue is before prefill); ITL is unchanged. With
+ * queueMsPerRequest = service time / capacity the throughput stops growing at `capacity`, as a
+ * saturated server's does, so the load where latency turns up is known in advance.
+ */
+export function queueDelayMs(p: CapacityParams, inFlight: number): number {
+  if (p.capacity <= 0) return 0;
+  return Math.max(0, inFlight - p.capacity) * p.queueMsPerRequest;
+}
+
 /** Time to first token: base + prefill per prompt token + encode per cache-miss image + jitter. */
 export function ttftMs(
   p: LatencyParams,

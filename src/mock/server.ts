@@ -4,7 +4,7 @@ import { nowNsNumber } from '../util/clock.js';
 import { BodyError, BodyIngest } from './body.js';
 import { decideFault, type FaultDecision } from './faults.js';
 import { ImageCache } from './image-cache.js';
-import { isInstant, tokenOffsetsMs, ttftMs } from './latency.js';
+import { isInstant, queueDelayMs, tokenOffsetsMs, ttftMs } from './latency.js';
 import { newTtftHistogram, observeTtft, prometheusText } from './metrics.js';
 import { openRecordSink, type RecordSink, sessionIdOf } from './record.js';
 import { type ChatRequest, RequestError, toChatRequest } from './request.js';
@@ -128,7 +128,10 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     const nReason = Math.min(o.reasoningTokens, n);
     const mid = Math.floor(n / 2);
     const delayNs = fault?.kind === 'delayHeadersMs' ? fault.ms * 1e6 : 0;
-    const first = ttftMs(o, rec.promptTokens, rec.imageMisses, rand) + delayNs / 1e6;
+    // stats.inFlight counts this request too: it is the (inFlight)-th the server holds.
+    const queuedMs = queueDelayMs(o, stats.inFlight);
+    if (queuedMs > 0) rec.queuedMs = queuedMs;
+    const first = ttftMs(o, rec.promptTokens, rec.imageMisses, rand) + queuedMs + delayNs / 1e6;
     const offsets = tokenOffsetsMs(o, first, n, rand, fault?.kind === 'stallMs' ? mid : -1, fault?.ms ?? 0);
     const id = `chatcmpl-mock-${index}`;
     let aborted = false;

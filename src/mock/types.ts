@@ -41,6 +41,10 @@ export interface MockOptions {
   itlMs: number;
   /** Seeded uniform [0, jitterMs) added to TTFT and to each token's deadline. */
   jitterMs: number;
+  /** Requests served at once without queueing; 0 = no limit (latency.ts queueDelayMs). */
+  capacity: number;
+  /** TTFT added per request in flight beyond `capacity`, at the request's arrival. */
+  queueMsPerRequest: number;
   seed: number;
   /** Images kept in the LRU embedding cache; 0 disables the cache. */
   cacheCapacity: number;
@@ -70,6 +74,8 @@ export const DEFAULT_MOCK_OPTIONS: MockOptions = {
   imageTokens: 256,
   itlMs: 0,
   jitterMs: 0,
+  capacity: 0,
+  queueMsPerRequest: 0,
   seed: 1,
   cacheCapacity: 1024,
   reasoningTokens: 0,
@@ -95,6 +101,8 @@ export interface MockRecord {
   /** With recordTokens: when each token was written, and how late against its deadline (ns). */
   tokenNs?: number[];
   tokenLateNs?: number[];
+  /** Queueing delay added to this request's TTFT (only with a capacity, and only when it waited). */
+  queuedMs?: number;
   status: number;
   stream: boolean;
   promptTokens: number;

@@ -31,14 +31,20 @@ export async function startMockThread(opts: Partial<MockOptions>): Promise<Threa
   })) as [{ url: string; port: number }];
   const ask = async (type: 'stats' | 'close'): Promise<MockStats> => {
     const reply = new Promise<MockStats>((resolve, reject) => {
+      // Both listeners go once answered: a plan asks for the counters before and after every run.
+      const onError = (err: unknown) => {
+        worker.off('message', onMsg);
+        reject(err);
+      };
       const onMsg = (m: { type: string; stats: MockStats }) => {
         if (m.type === (type === 'close' ? 'closed' : 'stats')) {
           worker.off('message', onMsg);
+          worker.off('error', onError);
           resolve(m.stats);
         }
       };
       worker.on('message', onMsg);
-      worker.once('error', reject);
+      worker.once('error', onError);
     });
     worker.postMessage({ type });
     return reply;

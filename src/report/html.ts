@@ -15,12 +15,15 @@ import { VERSION } from '../version.js';
 import { type CurveMetric, HEADLINE, type HeadlineKey, type ReportRun, type TimelinePoint } from './model.js';
 import { serverSection } from './server-chart.js';
 import { barChart, chart, escapeXml, formatNumber, type Mark, PALETTE, type Series } from './svg.js';
+import { type SweepCurve, sweepSection } from './sweep-chart.js';
 
 export interface ReportOptions {
   title?: string;
   /** Label of the run the others are compared against (default: the first). */
   baseline?: string;
   generatedAt?: Date;
+  /** Load sweeps: drawn first, latency against throughput (report/sweep-chart.ts). */
+  sweeps?: SweepCurve[];
 }
 
 const CURVES: Array<{ metric: CurveMetric; title: string }> = [
@@ -213,12 +216,16 @@ function errorMessagesTable(runs: ReportRun[]): string {
 
 /** The whole report as one self-contained HTML document (inline CSS and SVG, no script, no fetch). */
 export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): string {
-  if (runs.length === 0) throw new Error('renderReport needs at least one result');
+  if (runs.length === 0 && !opts.sweeps?.length) throw new Error('renderReport needs at least one result');
+  const generated = (opts.generatedAt ?? new Date()).toISOString();
+  // Sweeps read from their aggregate alone (no point results beside it) are all there is to draw.
+  if (runs.length === 0)
+    return page(opts.title ?? 'mmload sweep report', generated, [], [sweepSection(opts.sweeps!)]);
   const base = runs.find((r) => r.label === opts.baseline) ?? runs[0]!;
   const title =
     opts.title ?? (runs.length === 1 ? `mmload report: ${runs[0]!.label}` : 'mmload comparison report');
-  const generated = (opts.generatedAt ?? new Date()).toISOString();
   const sections: string[] = [];
+  if (opts.sweeps?.length) sections.push(sweepSection(opts.sweeps));
   const c = intervals(runs, base);
   sections.push(`<h2>Summary</h2>${summaryTable(runs, base, c)}`);
   if (runs.length > 1)
@@ -267,11 +274,15 @@ export function renderReport(runs: ReportRun[], opts: ReportOptions = {}): strin
     sections.push(
       `<h2>Notes</h2><ul class="notes">${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>`,
     );
+  return page(title, generated, runs, sections);
+}
+
+function page(title: string, generated: string, runs: ReportRun[], sections: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeXml(title)}</title><style>${STYLE}</style></head>
 <body><h1>${escapeXml(title)}</h1>
-<div class="meta">Generated ${escapeXml(generated)} by mmload ${escapeXml(VERSION)} from ${runs.map((r) => `${escapeXml(r.label)} (${r.source})`).join(', ')}</div>
+<div class="meta">Generated ${escapeXml(generated)} by mmload ${escapeXml(VERSION)}${runs.length > 0 ? ` from ${runs.map((r) => `${escapeXml(r.label)} (${r.source})`).join(', ')}` : ''}</div>
 ${sections.join('\n')}
 </body></html>
 `;
