@@ -1,8 +1,9 @@
 import { open } from 'node:fs/promises';
-import { ownRow, parseRow, readDataset } from '../dataset/reader.js';
+import { ownRow, parseRow } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import type { InputError } from '../util/errors.js';
 import { readRange } from '../util/read-range.js';
+import { scannedRows } from './row-scanner.js';
 
 /**
  * Rows of a dataset, session by session, from a file that is streamed, never held whole.
@@ -75,9 +76,7 @@ export class SessionRowSource {
     private readonly opts: RowSourceOptions = {},
   ) {
     this.budget = opts.budgetBytes ?? 256 * 1024 * 1024;
-    this.iterator = readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid, detached: true })[
-      Symbol.asyncIterator
-    ]();
+    this.iterator = scannedRows(path, { onInvalid: opts.onInvalid });
   }
 
   /** The next session not yet handed out, or undefined when the file holds no more. */

@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ObservedPhase, ObserverResult, ObserverStart, RunObserver } from '../driver/observers.js';
 import type { RunOptions } from '../driver/options.js';
+import { startModuleWorker } from '../util/worker.js';
 import type { ServerMetricsFormat, SessionOptions, SessionResult } from './session.js';
 import { metricsUrl } from './session.js';
 
@@ -23,17 +24,6 @@ export function serverMetricsEndpoints(o: Pick<RunOptions, 'url' | 'serverMetric
   const own = `${new URL(o.url).origin}/metrics`;
   const urls = [own, ...o.serverMetrics.map((u) => metricsUrl(u))];
   return [...new Set(urls)];
-}
-
-/** The scraper's thread. Under tsx (tests, benches) it registers tsx itself: Node 20 does not pass the loader on to workers. */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker-entry.js', import.meta.url));
-  const entry = new URL('./worker-entry.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  return new Worker(
-    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
-    { eval: true },
-  );
 }
 
 type Reply = { type: string; line?: string; result?: SessionResult; message?: string };
@@ -71,7 +61,7 @@ export class ServerMetricsObserver implements RunObserver {
 
   async start(ctx: ObserverStart): Promise<void> {
     this.log = ctx.log;
-    this.worker = startWorker();
+    this.worker = startModuleWorker(import.meta.url, './worker-entry.js');
     // Logs between requests (a scrape that failed) are still shown.
     this.worker.on('message', (m: Reply) => {
       if (m.type === 'log' && !this.asking) this.log(m.line ?? '');

@@ -21,7 +21,7 @@ export class InputError extends UserError {
     readonly file: string,
     readonly line: number,
     readonly field: string | undefined,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${file}${line > 0 ? `:${line}` : ''}${field ? ` field "${field}"` : ''}: ${detail}`, 2);
     this.name = 'InputError';
