@@ -61,8 +61,9 @@ export function scannedRows(
     } satisfies ScannerSetup);
     worker.unref();
   };
-  const ask = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+  // Never rejects: a failure is kept for next() to throw, so a read-ahead nobody awaits is safe.
+  const ask = (n = BATCH): Promise<void> =>
+    new Promise<void>((resolve) => {
       const w = worker!;
       const onMessage = (m: ScannerReply) => {
         if (m.type === 'invalid') {
@@ -78,12 +79,19 @@ export function scannedRows(
       };
       const onError = (err: Error) => {
         w.off('message', onMessage);
-        reject(err);
+        failure = err;
+        resolve();
       };
       w.on('message', onMessage);
       w.once('error', onError);
-      w.postMessage({ type: 'more', n: BATCH } satisfies ScannerRequest);
+      w.postMessage({ type: 'more', n } satisfies ScannerRequest);
     });
+  // The thread starts at once and reads the first row, so that it is ready when asked (one row:
+  // the first request does not wait for a batch of 52 MB rows to be scanned).
+  start();
+  asking = ask(1).finally(() => {
+    asking = undefined;
+  });
   const close = async () => {
     ended = true;
     const w = worker;
@@ -112,7 +120,6 @@ export function scannedRows(
           await close();
           return { done: true, value: undefined };
         }
-        if (!worker && !ended) start();
         asking ??= ask().finally(() => {
           asking = undefined;
         });

@@ -260,6 +260,11 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   let preconnected: number | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
+    // The row source's reader thread starts now: its start-up overlaps the connections' opening.
+    const keepSession = (_id: string, ordinal: number) =>
+      (o.shard ? sessionInShard(ordinal, o.shard) : true) &&
+      (o.sessions === undefined || ordinal < o.sessions);
+    source = new SessionRowSource(o.dataset, { keepSession, onInvalid, budgetBytes: o.readAheadBytes });
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
     if (o.preconnect && !hooks.sender) {
@@ -300,16 +305,13 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     loop.enable();
     if (o.durationS !== undefined)
       durationTimer = setTimeout(() => state.stop(`--duration ${o.durationS} s reached`), o.durationS * 1000);
-    const keepSession = (_id: string, ordinal: number) =>
-      (o.shard ? sessionInShard(ordinal, o.shard) : true) &&
-      (o.sessions === undefined || ordinal < o.sessions);
-    source = new SessionRowSource(o.dataset, { keepSession, onInvalid, budgetBytes: o.readAheadBytes });
     const correlation = new Map<string, string>();
     const schedule = await scheduleOf(o, onInvalid);
+    const rows = source;
     await runProfiling(
       schedule,
       {
-        source,
+        source: rows,
         clock,
         send: ({ row, session, turn, intendedNs }) => {
           state.measuredSent++;
