@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { readDataset } from '../src/dataset/reader.js';
 import type { DatasetRow, ImageRef } from '../src/dataset/types.js';
 import { SessionRowSource } from '../src/driver/row-source.js';
+import { InputError } from '../src/util/errors.js';
 
 /** Users x turns rows interleaved by turn (the recipe's order), every image distinct. */
 async function interleaved(users: number, turns: number, imageBytes: number) {
@@ -50,16 +51,45 @@ test('detached reading: rows hold none of the reused read buffers (large rows as
   }
 });
 
-test('row source: large detached rows read ahead are kept (their text only), not read twice', async () => {
-  const { path } = await interleaved(6, 3, 1_200_000);
-  // 4 MB of read-ahead: a consumer that takes one whole session at a time makes the scanner run
-  // 15 rows (18 MB) ahead; their texts fit the memory budget, so none is read again.
-  const src = new SessionRowSource(path, { budgetBytes: 4 * 1024 * 1024 });
-  const seen: string[] = [];
-  for (let s = await src.nextSession(); s; s = await src.nextSession())
-    for (let r = await src.nextRow(s); r; r = await src.nextRow(s)) seen.push(r.texts[0]!);
-  await src.close();
-  assert.equal(seen.length, 18);
-  assert.deepEqual(seen.slice(0, 3), ['u0 t0', 'u0 t1', 'u0 t2']);
-  assert.equal(src.rereads, 0);
-});
+for (const readerThread of [false, true]) {
+  test(`row source (${readerThread ? 'reader thread' : 'in-thread reader'}): large detached rows read ahead are kept (their text only), not read twice`, async () => {
+    const { path } = await interleaved(6, 3, 1_200_000);
+    // 4 MB of read-ahead: a consumer that takes one whole session at a time makes the scanner run
+    // 15 rows (18 MB) ahead; their texts fit the memory budget, so none is read again.
+    const src = new SessionRowSource(path, { budgetBytes: 4 * 1024 * 1024, readerThread });
+    const seen: string[] = [];
+    for (let s = await src.nextSession(); s; s = await src.nextSession())
+      for (let r = await src.nextRow(s); r; r = await src.nextRow(s)) {
+        seen.push(r.texts[0]!);
+        assert.equal(r.images[0]!.kind, 'file-range');
+      }
+    await src.close();
+    assert.equal(seen.length, 18);
+    assert.deepEqual(seen.slice(0, 3), ['u0 t0', 'u0 t1', 'u0 t2']);
+    assert.equal(src.rereads, 0);
+  });
+
+  test(`row source (${readerThread ? 'reader thread' : 'in-thread reader'}): a bad line is an InputError naming file and line, or skipped and reported`, async () => {
+    const { path, lines } = await interleaved(2, 2, 3000);
+    lines.splice(2, 0, '{"session_id":"user_9","text":7}');
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const drain = async (src: SessionRowSource) => {
+      const got: string[] = [];
+      for (let s = await src.nextSession(); s; s = await src.nextSession())
+        for (let r = await src.nextRow(s); r; r = await src.nextRow(s)) got.push(r.texts[0]!);
+      await src.close();
+      return got;
+    };
+    await assert.rejects(drain(new SessionRowSource(path, { readerThread })), (err: unknown) => {
+      assert.ok(err instanceof InputError, String(err));
+      assert.equal(err.line, 3);
+      assert.match(err.message, /d\.jsonl:3 field "text"/);
+      return true;
+    });
+    const skipped: InputError[] = [];
+    const got = await drain(new SessionRowSource(path, { readerThread, onInvalid: (e) => skipped.push(e) }));
+    assert.equal(got.length, 4);
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]!.line, 3);
+  });
+}

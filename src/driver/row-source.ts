@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { ownRow, parseRow } from '../dataset/reader.js';
+import { ownRow, parseRow, readDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import type { InputError } from '../util/errors.js';
 import { readRange } from '../util/read-range.js';
@@ -48,6 +48,11 @@ export interface RowSourceOptions {
   keepSession?: (id: string, ordinal: number) => boolean;
   onInvalid?: (err: InputError) => void;
   signal?: AbortSignal;
+  /**
+   * Read and parse on a thread of their own (row-scanner.ts): for large files, whose rows' scans
+   * would hold the stamping thread; small rows cost less to parse than to pass between threads.
+   */
+  readerThread?: boolean;
 }
 
 export class SessionRowSource {
@@ -76,7 +81,11 @@ export class SessionRowSource {
     private readonly opts: RowSourceOptions = {},
   ) {
     this.budget = opts.budgetBytes ?? 256 * 1024 * 1024;
-    this.iterator = scannedRows(path, { onInvalid: opts.onInvalid });
+    this.iterator = opts.readerThread
+      ? scannedRows(path, { onInvalid: opts.onInvalid })
+      : readDataset(path, { signal: opts.signal, onInvalid: opts.onInvalid, detached: true })[
+          Symbol.asyncIterator
+        ]();
   }
 
   /** The next session not yet handed out, or undefined when the file holds no more. */

@@ -75,6 +75,8 @@ export interface RunOutcome {
 }
 
 const LOOP_RESOLUTION_MS = 10;
+/** Datasets at least this large are read on a thread of their own (see RowSourceOptions.readerThread). */
+const READER_THREAD_MIN_BYTES = 256 * 1024 * 1024;
 /** Small files are checked whole before the first request, so that a bad line fails fast. */
 const PREVALIDATE_LIMIT = 512 * 1024 * 1024;
 
@@ -264,7 +266,12 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     const keepSession = (_id: string, ordinal: number) =>
       (o.shard ? sessionInShard(ordinal, o.shard) : true) &&
       (o.sessions === undefined || ordinal < o.sessions);
-    source = new SessionRowSource(o.dataset, { keepSession, onInvalid, budgetBytes: o.readAheadBytes });
+    source = new SessionRowSource(o.dataset, {
+      keepSession,
+      onInvalid,
+      budgetBytes: o.readAheadBytes,
+      readerThread: dataset.bytes >= READER_THREAD_MIN_BYTES,
+    });
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
     if (o.preconnect && !hooks.sender) {
