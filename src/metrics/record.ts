@@ -1,7 +1,7 @@
 /**
  * One request's timestamps and outcome, as the driver measured it. Every timestamp is monotonic
  * nanoseconds from src/util/clock.ts (nowNsNumber), so records of the driver and of the mock can
- * be compared on one time line. Metric definitions (see ../shared/reference/aiperf.md):
+ * be compared on one time line. Metric definitions (AIPerf's, see docs/aiperf-schema.md):
  *   TTFT = firstChunkNs - startNs; request latency = lastChunkNs - startNs;
  *   ITL = (latency - TTFT) / (outputTokens - 1); inter-chunk latency = gaps of chunkNs.
  * A "content chunk" is an SSE event whose delta has non-empty content, reasoning_content /
