@@ -4,29 +4,12 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startMock } from '../src/mock/server.js';
-import { waitFor } from './cli-helpers.js';
+import { runCli, waitFor } from './cli-helpers.js';
 import { smallDataset } from './driver-helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'mmload');
 
-function mmload(
-  args: string[],
-  onStart?: (pid: number) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    onStart?.(p.pid!);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const mmload = (args: string[], onStart?: (pid: number) => void) => runCli(args, { onStart });
 
 test('Ctrl-C: no new sends, in-flight requests get the grace period, every artifact is written, exit 130', async () => {
   const { dir, path } = await smallDataset(3, 4);

@@ -7,18 +7,8 @@
  */
 import type { RunMeta } from '../src/metrics/collector.js';
 import type { RequestError, RequestRecord } from '../src/metrics/record.js';
-
-/** mulberry32: a tiny seeded PRNG, so that the records do not depend on Math.random. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG, so that the records do not depend on Math.random.
+import { mulberry32 as prng } from '../src/util/random.js';
 
 /** A monotonic clock origin far from 0, as process.hrtime gives. */
 const T0 = 7_345_678_901_234_567;

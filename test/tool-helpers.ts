@@ -4,12 +4,12 @@
 // Nothing here skips a test: a tool that cannot be had makes the test fail with a message naming the
 // tool and how to get it. Installer output goes to stderr, which node's test runner shows.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { createBrotliDecompress } from 'node:zlib';
-import { locateAiperf, PROJECT_ROOT } from '../src/aiperf/locate.js';
+import { isExecutable, locateAiperf, PROJECT_ROOT } from '../src/aiperf/locate.js';
 
 function say(line: string): void {
   process.stderr.write(`test setup: ${line}\n`);
@@ -27,15 +27,6 @@ function runVisible(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
     });
     child.on('close', (code) => resolve(code ?? 1));
   });
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {

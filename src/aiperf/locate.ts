@@ -26,7 +26,8 @@ export interface AiperfLocation {
   source: 'venv' | 'PATH';
 }
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

@@ -6,7 +6,8 @@ import { metricDef, RECORDS_METRICS } from './catalogue.js';
 import type { HistogramSet } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
 import type { RequestRecord } from './record.js';
-import type { Summary } from './summary.js';
+import { PERCENTILE_KEYS } from './statistics.js';
+import { AIPERF_STAT_KEYS, type StatName, type Summary } from './summary.js';
 
 export const FILES = {
   json: 'profile_export_mmload.json',
@@ -23,38 +24,7 @@ export const FILES = {
  * count, sum} in that order.
  */
 export const AIPERF_SCHEMA_VERSION = '1.4';
-const JSON_STAT_ORDER = [
-  'avg',
-  'p1',
-  'p5',
-  'p10',
-  'p25',
-  'p50',
-  'p75',
-  'p90',
-  'p95',
-  'p99',
-  'min',
-  'max',
-  'std',
-] as const;
-/** AIPerf 0.13's CSV columns (sum after max). */
-const CSV_STAT_ORDER = [
-  'avg',
-  'min',
-  'max',
-  'sum',
-  'p1',
-  'p5',
-  'p10',
-  'p25',
-  'p50',
-  'p75',
-  'p90',
-  'p95',
-  'p99',
-  'std',
-] as const;
+const JSON_STAT_ORDER: readonly StatName[] = ['avg', ...PERCENTILE_KEYS, 'min', 'max', 'std'];
 
 function metricJson(m: Summary['metrics'][string]): Record<string, number | string> {
   const out: Record<string, number | string> = { unit: m.unit };
@@ -138,10 +108,10 @@ export function toAiperfCsv(s: Summary): string {
   const scalars = tags.filter((t) => s.metrics[t]?.p50 === undefined);
   const lines: string[] = [];
   if (withPct.length > 0) {
-    lines.push(['Metric', ...CSV_STAT_ORDER].join(','));
+    lines.push(['Metric', ...AIPERF_STAT_KEYS].join(','));
     for (const t of withPct) {
       const m = s.metrics[t]!;
-      lines.push([csvName(t, m.unit), ...CSV_STAT_ORDER.map((k) => csvCell(m[k]))].join(','));
+      lines.push([csvName(t, m.unit), ...AIPERF_STAT_KEYS.map((k) => csvCell(m[k]))].join(','));
     }
     if (scalars.length > 0) lines.push('');
   }

@@ -26,17 +26,8 @@ export const MIN_BOOTSTRAP_SAMPLES = 8;
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: small, fast, and the same stream on every machine for a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/util/random.ts): the same stream on every machine for a seed. */
+export { mulberry32 as prng } from '../util/random.js';
 
 /**
  * A 32-bit seed from a base seed and names (FNV-1a): each result and metric gets its own stream,

@@ -1,6 +1,6 @@
 import type { MetricTag } from './catalogue.js';
 import type { ErrorKind } from './record.js';
-import type { PercentileKey } from './statistics.js';
+import { PERCENTILE_KEYS, type PercentileKey } from './statistics.js';
 
 /**
  * THE summary model. mmload results and AIPerf's profile_export_aiperf.json are both read into it,
@@ -8,21 +8,13 @@ import type { PercentileKey } from './statistics.js';
  * are AIPerf's (avg, min, max, p1..p99, std) plus count; values are in the unit named by `unit`.
  */
 export type StatName = 'avg' | 'min' | 'max' | 'std' | 'count' | 'sum' | PercentileKey;
-export const STAT_KEYS = [
-  'avg',
-  'min',
-  'max',
-  'p1',
-  'p5',
-  'p10',
-  'p25',
-  'p50',
-  'p75',
-  'p90',
-  'p95',
-  'p99',
-  'std',
-] as const;
+export const STAT_KEYS: readonly StatName[] = ['avg', 'min', 'max', ...PERCENTILE_KEYS, 'std'];
+
+/**
+ * AIPerf 0.13's STAT_KEYS (aiperf/common/constants.py): its CSV columns and the statistics its
+ * multi-run aggregate covers, in its order (sum after max).
+ */
+export const AIPERF_STAT_KEYS: readonly StatName[] = ['avg', 'min', 'max', 'sum', ...PERCENTILE_KEYS, 'std'];
 
 export type MetricSummary = { unit: string } & Partial<Record<StatName, number>>;
 

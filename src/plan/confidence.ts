@@ -1,5 +1,5 @@
 import { tQuantile } from '../metrics/significance.js';
-import type { MetricSummary, StatName, Summary } from '../metrics/summary.js';
+import { AIPERF_STAT_KEYS, type MetricSummary, type StatName, type Summary } from '../metrics/summary.js';
 
 /**
  * Statistics of one metric over repeated runs, as AIPerf 0.13's ConfidenceAggregation computes them
@@ -22,23 +22,8 @@ export interface ConfidenceMetric {
   unit: string;
 }
 
-/** AIPerf's STAT_KEYS (aiperf/common/constants.py), the statistics aggregated, in its order. */
-export const AGGREGATED_STATS: readonly StatName[] = [
-  'avg',
-  'min',
-  'max',
-  'sum',
-  'p1',
-  'p5',
-  'p10',
-  'p25',
-  'p50',
-  'p75',
-  'p90',
-  'p95',
-  'p99',
-  'std',
-];
+/** The statistics aggregated: AIPerf's STAT_KEYS, in its order. */
+export const AGGREGATED_STATS: readonly StatName[] = AIPERF_STAT_KEYS;
 
 /** One run of a repeated measurement: its summary, or why it has none (failed, interrupted). */
 export interface TrialResult {

@@ -6,6 +6,7 @@ import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
 import { FILES } from '../metrics/exporters.js';
 import type { Summary } from '../metrics/summary.js';
 import { exists } from '../util/atomic.js';
+import { realClock } from '../util/clock.js';
 import { UserError } from '../util/errors.js';
 import { makeDir } from '../util/make-dir.js';
 import type { ConfidenceAggregate, TrialResult } from './confidence.js';
@@ -101,19 +102,9 @@ export interface SearchSpec {
   maxPoints?: number;
 }
 
-/** Sleeps `ms`, or less when `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** Sleeps `ms`, or less when `signal` aborts (the run engine's clock). */
+export const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  realClock.sleep(ms, signal);
 
 /** The option key a sweep parameter sets. */
 export function optionKey(param: SweepParam): 'concurrency' | 'requestRate' {

@@ -1,9 +1,7 @@
-// Shared helpers of the real-server tests (not a test file). The server comes from suite.ts.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../src/aiperf/locate.js';
+import { type CliResult, runCli } from '../cli-helpers.js';
 
 export interface RealServer {
   url: string;
@@ -25,33 +23,11 @@ export function realServer(): RealServer {
   return { url, model, tokenizer, log: process.env.MMLOAD_REAL_LOG ?? '' };
 }
 
-export interface Exec {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const BIN = join(PROJECT_ROOT, 'bin', 'mmload');
+export type Exec = CliResult;
 
 /** `node bin/mmload ARGS` as a user would run it (after npm run build); killed after `timeoutMs`. */
 export function mmload(args: string[], timeoutMs: number): Promise<Exec> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCli(args, { timeoutMs });
 }
 
 /** For assertion messages: what a failed command printed. */
