@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readDataset } from '../dataset/reader.js';
+import { endpointOf } from '../driver/endpoints/endpoint.js';
 import { type RunInput, resolveRunOptions } from '../driver/options.js';
 import { type RunHooks, runLoad } from '../driver/run.js';
 import { parseTarget } from '../driver/target.js';
@@ -191,9 +192,9 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
   const aiperfExe = locateAiperf();
   if (checked.requestRate !== undefined)
     throw new UserError('crosscheck compares concurrency mode only (no --request-rate)');
-  if (checked.endpoint !== '/v1/chat/completions') {
+  if (checked.endpoint !== endpointOf(checked.endpointType).path) {
     throw new UserError(
-      'crosscheck drives AIPerf with --endpoint-type chat: keep --endpoint /v1/chat/completions',
+      `crosscheck drives AIPerf with --endpoint-type ${checked.endpointType} and its standard route: drop --endpoint ${checked.endpoint}`,
     );
   }
   const inFile = await countSessions(checked.dataset);
@@ -316,6 +317,7 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
       if (target.authorization && !checked.apiKey) headers.Authorization = target.authorization;
       const command = buildAiperfCommand({
         url: `${target.origin}${target.basePath}`,
+        endpoint: checked.endpointType,
         model: checked.model,
         datasetPath: checked.dataset,
         concurrency: checked.concurrency,

@@ -48,6 +48,25 @@ export function toChatRequest(body: IngestedBody): ChatRequest {
       throw new RequestError(`messages[${i}].content must be a string or an array`);
     }
   }
+  return withLimits(o, texts, images);
+}
+
+/**
+ * A text completions request (/v1/completions): `prompt` is a string or a list of strings; the
+ * same limits and flags as chat. Images have no place in it.
+ */
+export function toCompletionRequest(body: IngestedBody): ChatRequest {
+  const j = body.json;
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw new RequestError('body must be a JSON object');
+  const o = j as Record<string, unknown>;
+  const p = o.prompt;
+  const texts =
+    typeof p === 'string' ? [p] : Array.isArray(p) && p.every((x) => typeof x === 'string') ? p : undefined;
+  if (!texts) throw new RequestError("'prompt' must be a string or an array of strings");
+  return withLimits(o, texts as string[], []);
+}
+
+function withLimits(o: Record<string, unknown>, texts: string[], images: string[]): ChatRequest {
   const maxTokens = optInt(o, 'max_completion_tokens') ?? optInt(o, 'max_tokens');
   const minTokens = optInt(o, 'min_tokens');
   const so = o.stream_options as Record<string, unknown> | undefined;

@@ -7,9 +7,9 @@ import { ImageCache } from './image-cache.js';
 import { isInstant, queueDelayMs, tokenOffsetsMs, ttftMs } from './latency.js';
 import { newTtftHistogram, observeTtft, prometheusText } from './metrics.js';
 import { openRecordSink, type RecordSink, sessionIdOf } from './record.js';
-import { type ChatRequest, RequestError, toChatRequest } from './request.js';
+import { type ChatRequest, RequestError, toChatRequest, toCompletionRequest } from './request.js';
 import { requestRng } from './rng.js';
-import { ChunkWriter, completionBody, errorBody } from './stream.js';
+import { ChunkWriter, completionBody, errorBody, type MockEndpoint } from './stream.js';
 import { Scheduler } from './timer.js';
 import { outputLength, outputPieces, promptTokens } from './tokens.js';
 import {
@@ -24,6 +24,11 @@ import {
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 const JSON_HEADERS = { 'content-type': 'application/json' };
+/** The completion routes, by path. */
+const ROUTES = new Map<string, MockEndpoint>([
+  ['/v1/chat/completions', 'chat'],
+  ['/v1/completions', 'completions'],
+]);
 
 /** Starts the embedded OpenAI-compatible endpoint and resolves once it listens. */
 export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHandle> {
@@ -72,10 +77,11 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     arrivalNs: number,
     bodyNs: number,
     body: BodyIngest,
+    endpoint: MockEndpoint,
   ): void => {
     let chat: ChatRequest;
     try {
-      chat = toChatRequest(body.end());
+      chat = endpoint === 'chat' ? toChatRequest(body.end()) : toCompletionRequest(body.end());
     } catch (err) {
       if (err instanceof BodyError || err instanceof RequestError) {
         stats.badRequests++;
@@ -133,7 +139,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     if (queuedMs > 0) rec.queuedMs = queuedMs;
     const first = ttftMs(o, rec.promptTokens, rec.imageMisses, rand) + queuedMs + delayNs / 1e6;
     const offsets = tokenOffsetsMs(o, first, n, rand, fault?.kind === 'stallMs' ? mid : -1, fault?.ms ?? 0);
-    const id = `chatcmpl-mock-${index}`;
+    const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${index}`;
     let aborted = false;
     res.on('close', () => {
       if (!res.writableFinished && !aborted) {
@@ -181,6 +187,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
             finishReason,
             rec.promptTokens,
             n,
+            endpoint,
           ),
         );
         done();
@@ -191,7 +198,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       return;
     }
 
-    const w = new ChunkWriter(id, created, o.model);
+    const w = new ChunkWriter(id, created, o.model, endpoint);
     const chunk = (i: number): string => {
       const field = i < nReason ? o.reasoningField : 'content';
       return w.token(pieces[i]!, field, i === n - 1 ? finishReason : null);
@@ -284,7 +291,8 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
-    if (req.method === 'POST' && path === '/v1/chat/completions') {
+    const endpoint = ROUTES.get(path);
+    if (req.method === 'POST' && endpoint) {
       // The body is scanned and its images hashed as the bytes arrive, a read at a time, so that
       // a 52 MB upload never holds the loop that writes other streams' tokens (body.ts).
       const body = new BodyIngest();
@@ -309,7 +317,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
         // stamp by 29 requests' work (~3 ms), which the accuracy bench counted as client error.
         setImmediate(() => {
           try {
-            complete(req, res, arrivalNs, bodyNs, body);
+            complete(req, res, arrivalNs, bodyNs, body, endpoint);
           } catch (err) {
             sendError(res, 500, `mock internal error: ${(err as Error).message}`, 'InternalServerError');
           }
@@ -334,7 +342,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
     } else if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(prometheusText(stats, cache.size, o.model));
-    } else if (path === '/v1/chat/completions') {
+    } else if (endpoint) {
       sendError(res, 405, `method ${req.method} not allowed on ${path}`, 'MethodNotAllowed');
     } else {
       stats.notFound++;

@@ -1,45 +1,53 @@
 import type { ReasoningField } from './types.js';
 
+/** The two OpenAI routes the mock serves: chat completions and (text) completions. */
+export type MockEndpoint = 'chat' | 'completions';
+
 /**
  * SSE writing in vLLM's shape. The constant parts of every chunk are built once per request, so
  * a token costs two string concatenations (no JSON.stringify per chunk). Words come from the
- * vocabulary (plain ASCII letters), so they need no JSON escaping.
+ * vocabulary (plain ASCII letters), so they need no JSON escaping. Text completions carry tokens
+ * in `choices[].text` (object text_completion) and have no role chunk, as vLLM's.
  */
 export class ChunkWriter {
   private readonly head: string;
-  private readonly finishHead: string;
+  private readonly object: string;
 
   constructor(
     readonly id: string,
     readonly created: number,
     readonly model: string,
+    readonly endpoint: MockEndpoint = 'chat',
   ) {
     const m = JSON.stringify(model);
-    this.head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${m},"choices":[{"index":0,"delta":`;
-    this.finishHead = this.head;
+    this.object = endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    this.head = `data: {"id":"${id}","object":"${this.object}","created":${created},"model":${m},"choices":[{"index":0,${endpoint === 'chat' ? '"delta":' : '"text":'}`;
   }
 
-  /** First chunk: role, empty content (as vLLM sends it). */
+  /** First chunk of a chat stream: role, empty content (as vLLM sends it); none for text completions. */
   role(): string {
+    if (this.endpoint !== 'chat') return '';
     return `${this.head}{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
   /** One token; the last one carries finish_reason, as vLLM puts it on the final token's chunk. */
   token(piece: string, field: 'content' | ReasoningField, finish: string | null): string {
     let delta: string;
-    if (field === 'both') delta = `{"reasoning_content":"${piece}","reasoning":"${piece}"}`;
+    if (this.endpoint !== 'chat') delta = `"${piece}"`;
+    else if (field === 'both') delta = `{"reasoning_content":"${piece}","reasoning":"${piece}"}`;
     else delta = `{"${field}":"${piece}"}`;
     const fr = finish === null ? 'null' : `"${finish}"`;
-    return `${this.finishHead}${delta},"logprobs":null,"finish_reason":${fr}}]}\n\n`;
+    return `${this.head}${delta},"logprobs":null,"finish_reason":${fr}}]}\n\n`;
   }
 
   /** A finish chunk with an empty delta, used only when there were zero output tokens. */
   finish(reason: string): string {
-    return `${this.head}{"content":""},"logprobs":null,"finish_reason":"${reason}"}]}\n\n`;
+    const empty = this.endpoint === 'chat' ? '{"content":""}' : '""';
+    return `${this.head}${empty},"logprobs":null,"finish_reason":"${reason}"}]}\n\n`;
   }
 
   usage(prompt: number, completion: number): string {
-    return `data: {"id":"${this.id}","object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"choices":[],"usage":{"prompt_tokens":${prompt},"total_tokens":${prompt + completion},"completion_tokens":${completion}}}\n\n`;
+    return `data: {"id":"${this.id}","object":"${this.object}","created":${this.created},"model":${JSON.stringify(this.model)},"choices":[],"usage":{"prompt_tokens":${prompt},"total_tokens":${prompt + completion},"completion_tokens":${completion}}}\n\n`;
   }
 
   done(): string {
@@ -58,7 +66,19 @@ export function completionBody(
   finish: string,
   prompt: number,
   completion: number,
+  endpoint: MockEndpoint = 'chat',
 ): string {
+  const usage = { prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion };
+  if (endpoint !== 'chat') {
+    return JSON.stringify({
+      id,
+      object: 'text_completion',
+      created,
+      model,
+      choices: [{ index: 0, text: reasoning + content, logprobs: null, finish_reason: finish }],
+      usage,
+    });
+  }
   const message: Record<string, unknown> = { role: 'assistant', content };
   if (reasoning.length > 0) {
     if (reasoningField !== 'reasoning') message.reasoning_content = reasoning;
@@ -70,7 +90,7 @@ export function completionBody(
     created,
     model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
-    usage: { prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion },
+    usage,
   });
 }
 
