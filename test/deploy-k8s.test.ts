@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { RUN_DEFAULTS } from '../src/driver/options.js';
 
 /** The deploy/k8s manifests must stay consistent with the CLI they run (flags, paths, shard count). */
 const dir = join(import.meta.dirname, '..', 'deploy', 'k8s');
@@ -73,4 +74,10 @@ test('paths, volumes and shard counts agree across the jobs', () => {
   assert.equal(Number(env.MMLOAD_SHARD_COUNT), runJob.completions);
   assert.equal(argAfter(run, '--start-at'), '$(START_AT)');
   assert.ok('START_AT' in env);
+  // SIGTERM on deletion: the pod must outlive mmload's grace period and the writing of results.
+  const grace = run.includes('--grace') ? Number(argAfter(run, '--grace')) : RUN_DEFAULTS.graceS;
+  assert.ok(
+    runJob.template.spec.terminationGracePeriodSeconds >= grace + 10,
+    `terminationGracePeriodSeconds ${runJob.template.spec.terminationGracePeriodSeconds} leaves mmload's ${grace} s grace and its writing`,
+  );
 });
