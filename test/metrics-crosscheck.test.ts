@@ -50,6 +50,39 @@ test('disagreement: RPS beyond tolerance, token counts not exactly equal', () =>
   assert.equal(reported.verdict, 'info');
 });
 
+test("a real model's client-side tokenizer: OSL shown without a verdict, the server's usage counts judged exact", () => {
+  // AIPerf re-tokenized 511 tokens of text the server generated as 512 (its usage says 512).
+  const usage = (s: Summary, sum: number) => {
+    s.metrics.usage_completion_tokens = { unit: 'tokens', avg: sum / 12, sum };
+    return s;
+  };
+  const mm = usage(summary('mmload', 50, 10, 512), 512);
+  const ai = usage(summary('aiperf', 50, 10, 511), 512);
+  const runs = { mmload: [{ summary: mm }], aiperf: [{ summary: ai }] };
+  const c = crosscheckRuns(runs, 5, { oslFromTokenizer: true });
+  assert.equal(c.agree, true);
+  assert.equal(row(c, 'output tokens').verdict, 'info');
+  assert.equal(row(c, 'usage output tokens').verdict, 'agree');
+  assert.match(
+    formatCrosscheck(c),
+    /output tokens: AIPerf's is its tokenizer's count .* the usage row is the one judged/,
+  );
+  // Counted alike (the mock's word-level tokenizer), the OSL is exact and 511 != 512 DIFFERs.
+  assert.deepEqual(
+    crosscheckRuns(runs, 5)
+      .rows.filter((r) => r.verdict === 'DIFFER')
+      .map((r) => r.check.title),
+    ['output tokens'],
+  );
+  // A server's usage that differs is a disagreement whatever the tokenizer.
+  const off = crosscheckRuns({ mmload: [{ summary: mm }], aiperf: [{ summary: usage(ai, 511) }] }, 5, {
+    oslFromTokenizer: true,
+  });
+  assert.equal(row(off, 'usage output tokens').verdict, 'DIFFER');
+  // Without usage in both, there is no usage row.
+  assert.equal(row(crosscheck(summary('mmload', 50, 10, 512), ai, 5), 'usage output tokens'), undefined);
+});
+
 /** n seeded values around `center` (uniform +-spread), as a TTFT sample. */
 function values(n: number, center: number, spread: number, seed: number): Float64Array {
   const random = prng(seed);

@@ -254,7 +254,9 @@ export async function runCrosscheck(o: CrosscheckOptions, hooks: RunHooks = {}):
   if (failed('aiperf') > 0 || failed('mmload') > 0) {
     warnings.push(`failed requests: mmload ${failed('mmload')}, AIPerf ${failed('aiperf')}`);
   }
-  const result = crosscheckRuns(runs, o.tolerancePct);
+  const result = crosscheckRuns(runs, o.tolerancePct, {
+    oslFromTokenizer: real && o.tokenizer !== undefined,
+  });
   if (!real) {
     result.server = {
       mmload: serverTtft(runs.mmload.map((r) => r.truth)),

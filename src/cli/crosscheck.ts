@@ -52,8 +52,9 @@ export const crosscheckCommand: CommandModule<object, CrosscheckArgs> = {
         'against a server',
       )
       .epilog(
-        'AIPerf comes from `npm run setup:aiperf` (project venv) or PATH, and always gets the local word-level ' +
-          'tokenizer in fixtures/tokenizer (no hub download). Whole sessions are run (AIPerf --conversation-num), ' +
+        'AIPerf comes from `npm run setup:aiperf` (project venv) or PATH. Its token counts: against the mocks, the local ' +
+          "word-level tokenizer in fixtures/tokenizer (exact, no hub download); with --url, the server's usage, or the " +
+          "--tokenizer given (its OSL is then shown, and the server's usage counts judged). Whole sessions are run (AIPerf --conversation-num), " +
           'without warm-up. With --goodput, AIPerf gets the same objectives and both goodputs are compared. Exit 0 when ' +
           'they agree, 1 when they differ or a run fails.',
       ) as never,

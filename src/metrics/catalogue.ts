@@ -173,10 +173,6 @@ export const CATALOGUE = {
     tableRow: 8,
     recordsOrder: 8,
   },
-  /**
-   * AIPerf's ISL of failed requests. Written per request; its statistics are not in mmload's
-   * summary (they never were, and the exports stay as they are).
-   */
   /** The server's own counts (usage), in their own fields as in AIPerf: ISL/OSL may come from elsewhere. */
   usage_prompt_tokens: {
     header: 'Usage Prompt Tokens',
@@ -196,6 +192,10 @@ export const CATALOGUE = {
     value: (m) => m.usageCompletionTokens,
     recordsOrder: 13,
   },
+  /**
+   * AIPerf's ISL of failed requests. Written per request; its statistics are not in mmload's
+   * summary (they never were, and the exports stay as they are).
+   */
   error_isl: {
     header: 'Error Input Sequence Length',
     shortHeader: 'Error ISL',

@@ -35,11 +35,20 @@ export interface CrosscheckCheck {
   absSlack?: number;
   /** A --goodput row: shown only when a tool reports goodput. */
   goodput?: boolean;
+  /** A row of the server's own usage counts: shown only when both tools have them. */
+  usage?: boolean;
+  /**
+   * A count of output tokens (OSL): judged exact only when both tools counted alike. A client-side
+   * tokenizer's count of the returned text need not equal the tokens the server generated (AIPerf
+   * measures the gap as usage_completion_tokens_diff_pct); the usage row is then the exact one.
+   */
+  tokenCount?: boolean;
 }
 
 export const CROSSCHECK_CHECKS: CrosscheckCheck[] = [
   { title: 'requests', tag: 'request_count', stat: 'avg', rule: 'exact' },
-  { title: 'output tokens', tag: 'total_osl', stat: 'avg', rule: 'exact' },
+  { title: 'output tokens', tag: 'total_osl', stat: 'avg', rule: 'exact', tokenCount: true },
+  { title: 'usage output tokens', tag: 'usage_completion_tokens', stat: 'sum', rule: 'exact', usage: true },
   { title: 'TTFT avg ms', tag: 'time_to_first_token', stat: 'avg', rule: 'relative', absSlack: 2 },
   { title: 'TTFT p50 ms', tag: 'time_to_first_token', stat: 'p50', rule: 'relative', absSlack: 2 },
   {
@@ -194,6 +203,11 @@ export interface ToolRun {
 }
 
 export interface CrosscheckOptions {
+  /**
+   * AIPerf counted output tokens with a client-side tokenizer of a real model while mmload took
+   * the server's counts: the OSL rows are then different quantities, shown without a verdict.
+   */
+  oslFromTokenizer?: boolean;
   level?: number;
   resamples?: number;
   seed?: number;
@@ -266,7 +280,11 @@ export function crosscheckRuns(
   const hasGoodput = [...summaries('mmload'), ...summaries('aiperf')].some(
     (s) => stat(s, 'good_request_count', 'avg') !== undefined,
   );
-  const checks = CROSSCHECK_CHECKS.filter((c) => !c.goodput || hasGoodput);
+  const hasUsage = (t: Tool) =>
+    summaries(t).every((s) => stat(s, 'usage_completion_tokens', 'sum') !== undefined);
+  const checks = CROSSCHECK_CHECKS.filter(
+    (c) => (!c.goodput || hasGoodput) && (!c.usage || (hasUsage('mmload') && hasUsage('aiperf'))),
+  );
 
   const rows = checks.map((check): CrosscheckRow => {
     const value = (s: Summary) => (check.derive ? check.derive(s) : stat(s, check.tag, check.stat));
@@ -286,7 +304,7 @@ export function crosscheckRuns(
       return { check, mmload: a, aiperf: b, verdict: 'missing' };
     const diffPct = b === 0 ? (a === 0 ? 0 : Number.POSITIVE_INFINITY) : ((a - b) / b) * 100;
     const row: CrosscheckRow = { check, mmload: a, aiperf: b, diffPct, verdict: 'agree' };
-    if (check.info) {
+    if (check.info || (check.tokenCount && opts.oslFromTokenizer)) {
       row.verdict = 'info';
       return row;
     }
@@ -494,6 +512,11 @@ export function formatCrosscheck(c: Crosscheck): string {
   );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const differ = c.rows.filter((r) => r.verdict === 'DIFFER');
+  const osl = c.rows.find((r) => r.check.tokenCount && r.verdict === 'info');
+  if (osl)
+    lines.push(
+      `(${osl.check.title}: AIPerf's is its tokenizer's count of the returned text, mmload's the server's; re-tokenizing generated text need not give back the same count${c.rows.some((r) => r.check.usage) ? ', so the usage row is the one judged' : ''})`,
+    );
   const verdict = c.agree
     ? `mmload and AIPerf agree within ${c.tolerancePct}% (or within their runs' noise).`
     : `mmload and AIPerf DIFFER beyond ${c.tolerancePct}% on: ${differ.map((r) => r.check.title).join(', ')}.`;
