@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readDataset } from '../dataset/reader.js';
 import { endpointOf } from '../driver/endpoints/endpoint.js';
@@ -23,6 +23,7 @@ import { loadReportRun } from '../report/from-results.js';
 import { renderReport } from '../report/html.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { makeDir } from '../util/make-dir.js';
 import { AIPERF_VERSION, buildAiperfCommand } from './command.js';
 import { locateAiperf, PROJECT_TOKENIZER_DIR } from './locate.js';
 import { runAiperf } from './run.js';
@@ -170,7 +171,7 @@ async function withEndpoint<T>(
 ): Promise<T> {
   if (url) return fn(url);
   // The mock opens its record file at start, before the run creates the artifact dir.
-  await mkdir(dirname(recordPath), { recursive: true });
+  await makeDir(dirname(recordPath));
   const m: ThreadedMock = await startMockThread({
     ...EMBEDDED_MOCK,
     ...mock,

@@ -1,8 +1,8 @@
 /** Running AIPerf as a child process: its output goes to a log file in the artifact dir. */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../util/make-dir.js';
 import type { AiperfCommand } from './command.js';
 
 /** AIPerf's summary file inside --artifact-dir (AIPerf 0.13.0). */
@@ -38,7 +38,7 @@ export interface AiperfRunResult {
 const KILL_GRACE_MS = 10_000;
 
 export async function runAiperf(opts: RunAiperfOptions): Promise<AiperfRunResult> {
-  await mkdir(opts.artifactDir, { recursive: true });
+  await makeDir(opts.artifactDir);
   const logPath = join(opts.artifactDir, AIPERF_CONSOLE_LOG);
   const log = createWriteStream(logPath);
   const started = performance.now();

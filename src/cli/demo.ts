@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { generateDataset, RECIPE_DEFAULTS } from '../dataset/generate.js';
 import type { RunProgress } from '../driver/run.js';
 import { runBenchmark } from '../harness/benchmark.js';
+import { makeDir } from '../util/make-dir.js';
 import { createProgress } from '../util/progress.js';
 import { printOutcome, progressLine, stopSignals } from './run.js';
 
@@ -32,7 +32,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     out.write(
       `mmload demo: generating ${dataset} (6 users x 4 turns, window 3, 320x240 noise PNGs, 300 words)\n`,
     );
-    await mkdir(args.dir, { recursive: true });
+    await makeDir(args.dir);
     await generateDataset({
       ...RECIPE_DEFAULTS,
       users: 6,

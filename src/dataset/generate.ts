@@ -1,9 +1,10 @@
-import { type FileHandle, mkdir, open, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, open, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
+import { makeDir } from '../util/make-dir.js';
 import { imagesInFlight, planFootprint, planRefusal, type Space } from './footprint.js';
 import {
   encodeImage,
@@ -328,7 +329,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     return buf;
   };
 
-  const createdDir = imageDir ? await mkdir(imageDir, { recursive: true }) : undefined;
+  const createdDir = imageDir ? await makeDir(imageDir) : undefined;
   let sink: RowSink & { tempPath?: string };
   try {
     sink = toStdout

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { makeDir } from '../util/make-dir.js';
 import { metricDef, RECORDS_METRICS } from './catalogue.js';
 import type { HistogramSet } from './histograms.js';
 import { type RequestMetrics, requestMetrics } from './per-request.js';
@@ -264,7 +264,7 @@ export function runArtifactFiles(a: RunArtifacts): Array<{ name: string; render:
 
 /** Writes every summary artifact into `dir` atomically (records.jsonl is the RecordsWriter's). */
 export async function writeRunArtifacts(dir: string, a: RunArtifacts): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const written: string[] = [];
   for (const f of runArtifactFiles(a)) {
     const p = join(dir, f.name);

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../util/errors.js';
+import { makeDir } from '../util/make-dir.js';
 import { MetricsCollector } from './collector.js';
 import { FILES, RecordsWriter, writeRunArtifacts } from './exporters.js';
 import { HistogramSet } from './histograms.js';
@@ -221,7 +222,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     );
   }
 
-  await mkdir(opts.outDir, { recursive: true });
+  await makeDir(opts.outDir);
   // The shards ran one configuration: its --goodput objectives judge the merged requests alike.
   const goodput = shards[0]!.config.goodput;
   const collector = new MetricsCollector({ goodput: typeof goodput === 'string' ? goodput : undefined });
