@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startMock } from '../src/mock/server.js';
@@ -126,6 +127,40 @@ test('the API key comes from the environment and appears in no artifact', async 
     for (const f of await readdir(out)) {
       assert.ok(!(await readFile(join(out, f), 'utf8')).includes('sk-secret-123'), `${f} holds the key`);
     }
+  } finally {
+    await mock.close();
+  }
+});
+
+test('--image-cache-mb: a path dataset within the budget reads each image once; a smaller one re-reads, counts and warns', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-imgcache-'));
+  const path = join(dir, 'd.jsonl');
+  // 4 sessions x 4 turns, 3 images per row, 6 distinct images per session of ~256 KB as data URLs:
+  // the sessions in flight use 12 of them (~3 MiB), all 24 take ~6 MiB.
+  const gen = ['generate', '-o', path, '--users', '4', '--turns', '4', '--window', '3', '--words', '20'];
+  const g = await mmload([...gen, '--image-mode', 'path', '--image-size', '320x200', '--quiet']);
+  assert.equal(g.code, 0, g.stderr);
+  const mock = await startMock({ ttftMs: 5, itlMs: 1 });
+  try {
+    const run = async (mb: number) => {
+      const out = join(dir, `run-${mb}`);
+      const args = ['run', path, '--url', mock.url, '--concurrency', '4', '--max-tokens', '4'];
+      const r = await mmload([...args, '--artifact-dir', out, '--image-cache-mb', String(mb), '--quiet']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(await readFile(join(out, 'profile_export_mmload.json'), 'utf8'));
+      return { images: s.mmload.client.localImages, warnings: s.mmload.client.warnings as string[] };
+    };
+    const roomy = await run(8);
+    assert.deepEqual(roomy.images, { reads: 24, rereads: 0, hits: 24, maxBytes: 8 * 2 ** 20 });
+    assert.ok(!roomy.warnings.some((w) => w.includes('image')), roomy.warnings.join('\n'));
+    const tight = await run(1);
+    assert.equal(tight.images.reads + tight.images.hits, 48, 'every image of every row was sent');
+    assert.ok(tight.images.rereads > 0, JSON.stringify(tight.images));
+    assert.equal(tight.images.reads, 24 + tight.images.rereads);
+    assert.match(
+      tight.warnings.join('\n'),
+      /local image reads were of images the 1 MiB image cache had let go/,
+    );
   } finally {
     await mock.close();
   }

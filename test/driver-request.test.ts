@@ -107,6 +107,35 @@ test('local image paths: read once each, data URL with the right mime type', asy
   );
 });
 
+test('local image paths: kept within --image-cache-mb, least recently used let go first, re-reads counted', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-req-'));
+  // Three 3 KiB JPEGs (4 KiB as data URLs) in a 10 KiB cache: two fit.
+  const ref = (name: string) => ({ kind: 'path' as const, path: name, resolved: join(dir, name) });
+  for (const [i, name] of ['a.jpg', 'b.jpg', 'c.jpg'].entries())
+    await writeFile(
+      join(dir, name),
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(3068, i)]),
+    );
+  const cache = new ImagePathCache({ root: dir, maxBytes: 10 * 1024 });
+  const get = (name: string) => cache.get(ref(name), row({}));
+  const a = await get('a.jpg');
+  await get('b.jpg');
+  assert.equal(await get('a.jpg'), a, 'a hit: the same encoding');
+  await get('c.jpg'); // lets b go (a was used after it)
+  assert.equal(await get('a.jpg'), a, 'a stayed');
+  assert.deepEqual(cache.stats, { reads: 3, rereads: 0, hits: 2, maxBytes: 10 * 1024 });
+  const b = await get('b.jpg');
+  assert.equal(b.toString(), (await new ImagePathCache({ root: dir }).get(ref('b.jpg'), row({}))).toString());
+  assert.deepEqual(cache.stats, { reads: 4, rereads: 1, hits: 2, maxBytes: 10 * 1024 });
+  // An image larger than the whole budget is still served, and kept only until the next one.
+  const tiny = new ImagePathCache({ root: dir, maxBytes: 1024 });
+  const big = await tiny.get(ref('a.jpg'), row({}));
+  assert.equal(await tiny.get(ref('a.jpg'), row({})), big);
+  await tiny.get(ref('b.jpg'), row({}));
+  await tiny.get(ref('a.jpg'), row({}));
+  assert.deepEqual(tiny.stats, { reads: 3, rereads: 1, hits: 1, maxBytes: 1024 });
+});
+
 test('--extra-inputs as AIPerf reads them: typed values, JSON objects', () => {
   assert.deepEqual(parseExtraInputs(['min_tokens:1024', 'ignore_eos:true', 'stop:</s>', '{"a":{"b":1}}']), {
     min_tokens: 1024,

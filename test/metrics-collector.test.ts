@@ -123,6 +123,13 @@ test('collector: the summary warns when the client event loop could have distort
   assert.match(busy.client!.warnings[0]!, /event-loop delay p99 4\.00 ms .* ITL avg 11\.67 ms/);
   const late = c.summarize({ label: 'c', client: { lateSends: 2, warnings: [] } });
   assert.match(late.client!.warnings[0]!, /2 of 5 requests left later than planned/);
+  const images = (rereads: number) =>
+    c.summarize({
+      label: 'c',
+      client: { localImages: { reads: 40, rereads, hits: 160, maxBytes: 2 ** 30 }, warnings: [] },
+    }).client!.warnings;
+  assert.deepEqual(images(0), []);
+  assert.match(images(8)[0]!, /8 of 40 local image reads .* 1024 MiB image cache .* --image-cache-mb/);
 });
 
 test('collector: rate mode gives coordinated-omission-corrected latencies', () => {

@@ -2,7 +2,7 @@ import { goodputProblem } from '../metrics/goodput.js';
 import { UserError } from '../util/errors.js';
 import type { Arrival } from './arrivals.js';
 import { ENDPOINT_TYPES, type EndpointType, endpointOf } from './endpoints/endpoint.js';
-import { parseExtraInputs } from './request.js';
+import { DEFAULT_IMAGE_CACHE_MB, parseExtraInputs } from './request.js';
 import { parseShard, type Shard } from './shard.js';
 import { parseStartAt } from './start-at.js';
 import { redactUrl } from './target.js';
@@ -73,6 +73,8 @@ export interface RunOptions {
   insecure: boolean;
   /** Directory that local image paths of the dataset must lie in (default: the dataset's directory). */
   imageRoot?: string;
+  /** MiB of encoded local images kept for the rows that name them again (least recently used let go). */
+  imageCacheMb: number;
   /** Bytes of read-ahead rows kept in memory. */
   readAheadBytes?: number;
   /**
@@ -268,6 +270,15 @@ export const RUN_OPTION_SPECS = [
     group: 'Workload',
     defaultText: "the dataset file's directory",
     help: 'local image paths of the dataset must lie in this directory (symlinks resolved); / allows any',
+  }),
+  spec({
+    key: 'imageCacheMb',
+    flag: 'image-cache-mb',
+    type: 'integer',
+    group: 'Workload',
+    default: DEFAULT_IMAGE_CACHE_MB,
+    help: 'MiB of encoded local images (path datasets) kept for the rows that name them again, least recently used let go first',
+    check: positiveInt,
   }),
   spec({
     key: 'skipInvalid',

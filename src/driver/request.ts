@@ -1,5 +1,6 @@
 import { ImageFileError, type ImageRootOptions, LocalImageReader } from '../dataset/image-files.js';
 import type { DatasetRow, ImageRef } from '../dataset/types.js';
+import type { ClientHealth } from '../metrics/summary.js';
 import { InputError, UserError } from '../util/errors.js';
 
 /**
@@ -75,38 +76,87 @@ export function parseExtraInputs(items: readonly string[]): Record<string, unkno
   return out;
 }
 
+/** How the local-image cache of a run fared (path datasets). */
+export type ImageCacheStats = NonNullable<ClientHealth['localImages']>;
+
+/** The default budget of encoded local images: the recipe's working set at concurrency 30 (~1.6 GB) fits. */
+export const DEFAULT_IMAGE_CACHE_MB = 2048;
+
 /**
- * Local image files read and encoded once each (by resolved path) into data URLs. Each file is
- * confined to the image root and must hold a PNG, JPEG, WebP or GIF image by its content
- * (dataset/image-files.ts); a refused file is an InputError naming the row that names it.
+ * Local image files read and encoded into data URLs, kept for the rows that use them again (a
+ * sliding-window dataset names each image in several turns) within a byte budget, the least
+ * recently used let go first: the recipe's path-mode dataset names 3.7 GB of encoded images, which
+ * a pod's memory limit need not hold. Each file is confined to the image root and must hold a PNG,
+ * JPEG, WebP or GIF image by its content (dataset/image-files.ts); a refused file is an InputError
+ * naming the row that names it.
  */
 export class ImagePathCache {
   private readonly files: LocalImageReader;
-  private readonly cache = new Map<string, Promise<Buffer | ImageFileError>>();
+  /** In use order, least recent first (a Map keeps insertion order; a hit re-inserts). */
+  private readonly cache = new Map<string, { p: Promise<Buffer | ImageFileError>; bytes: number }>();
+  private readonly evicted = new Set<string>();
+  private bytes = 0;
+  readonly stats: ImageCacheStats;
 
   /** `root`: the directory local images must lie under (default: each dataset file's own). */
-  constructor(opts: ImageRootOptions = {}) {
+  constructor(opts: ImageRootOptions & { maxBytes?: number } = {}) {
     this.files = new LocalImageReader(opts);
+    this.stats = {
+      reads: 0,
+      rereads: 0,
+      hits: 0,
+      maxBytes: opts.maxBytes ?? DEFAULT_IMAGE_CACHE_MB * 2 ** 20,
+    };
   }
 
   async get(ref: Extract<ImageRef, { kind: 'path' }>, row: DatasetRow): Promise<Buffer> {
     const key = `${row.file}\0${ref.resolved}`;
-    let p = this.cache.get(key);
-    if (!p) {
-      p = this.files.read(ref.resolved, row.file, ref.path).then(
-        ({ data, format }) =>
-          Buffer.concat([Buffer.from(`data:image/${format};base64,`), Buffer.from(data.toString('base64'))]),
+    let entry = this.cache.get(key);
+    if (entry) {
+      this.stats.hits++;
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+    } else {
+      this.stats.reads++;
+      if (this.evicted.delete(key)) this.stats.rereads++;
+      const fresh = { bytes: 0, p: undefined as unknown as Promise<Buffer | ImageFileError> };
+      fresh.p = this.files.read(ref.resolved, row.file, ref.path).then(
+        ({ data, format }) => {
+          const url = Buffer.concat([
+            Buffer.from(`data:image/${format};base64,`),
+            Buffer.from(data.toString('base64')),
+          ]);
+          if (this.cache.get(key) === fresh) {
+            fresh.bytes = url.length;
+            this.bytes += url.length;
+            this.evict(key);
+          }
+          return url;
+        },
         (err: unknown) => {
           if (err instanceof ImageFileError) return err;
           throw err;
         },
       );
-      this.cache.set(key, p);
+      entry = fresh;
+      this.cache.set(key, entry);
     }
-    const r = await p;
+    const r = await entry.p;
     // Every row naming a refused file is refused with its own line.
     if (r instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', r.message);
     return r;
+  }
+
+  /** Lets the least recently used images go until the budget holds (never `keep`, just read). */
+  private evict(keep: string): void {
+    for (const [key, e] of this.cache) {
+      if (this.bytes <= this.stats.maxBytes) return;
+      // Still being read (bytes 0) or the image just read: kept.
+      if (key === keep || e.bytes === 0) continue;
+      this.cache.delete(key);
+      this.evicted.add(key);
+      this.bytes -= e.bytes;
+    }
   }
 }
 

@@ -171,6 +171,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   // Every request in flight listens on it.
   setMaxListeners(0, cancel.signal);
   hooks.cancel?.addEventListener('abort', () => cancel.abort(), { once: true });
+  const images = new ImagePathCache({ root: o.imageRoot, maxBytes: o.imageCacheMb * 2 ** 20 });
   const sender =
     hooks.sender ??
     createHttpSender({
@@ -189,7 +190,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       tls,
       timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
       cancel: cancel.signal,
-      images: new ImagePathCache({ root: o.imageRoot }),
+      images,
     });
 
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
@@ -390,6 +391,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       preconnected,
       resends: state.resends,
       timeToFirstRequestMs: state.firstRequestMs,
+      ...(images.stats.reads > 0 ? { localImages: { ...images.stats } } : {}),
       warnings: [],
     },
   });

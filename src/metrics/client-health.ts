@@ -39,6 +39,13 @@ export function clientWarnings(s: Summary): string[] {
         'the mmload_corrected_* latencies count the waiting time',
     );
   }
+  const images = c.localImages;
+  if (images && images.rereads > 0) {
+    out.push(
+      `${images.rereads} of ${images.reads} local image reads were of images the ${Math.round(images.maxBytes / 2 ** 20)} MiB image cache ` +
+        'had let go: each is a file read and a base64 encode on the stamping thread; raise --image-cache-mb if memory allows',
+    );
+  }
   return out;
 }
 

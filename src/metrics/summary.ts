@@ -43,6 +43,11 @@ export interface ClientHealth {
   resends?: number;
   /** Connections opened before the first timed request (--preconnect). */
   preconnected?: number;
+  /**
+   * Local image files of a path dataset: read and encoded, read again after the image cache let
+   * them go (--image-cache-mb), served from the cache, and the cache's budget in bytes.
+   */
+  localImages?: { reads: number; rereads: number; hits: number; maxBytes: number };
   /** Milliseconds from process start to the first request handed to the client (warm-up included). */
   timeToFirstRequestMs?: number;
   /** Human-readable warnings when the client could have distorted the results. */
