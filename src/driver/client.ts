@@ -84,8 +84,9 @@ const freeSlices: Buffer[] = [];
 const MAX_FREE_SLICES = 64;
 
 /**
- * Slices of a body whose images are left in the dataset file: read slice by slice as the socket
- * takes them, so a request in flight holds one slice of its image, not 52 MB. Every slice of one
+ * Slices of a body larger than one slice, paced by the upload budget. Images left in the dataset
+ * file are read slice by slice as the socket takes them, so a request in flight holds one slice
+ * of its image, not 52 MB. Every slice of one
  * upload is read into the same buffer. That is safe because undici's iterable body
  * (client-h1.js writeIterable) writes a chunk corked, so a chunk larger than the socket's 16 KiB
  * high-water mark always makes write() return false, and undici then waits for 'drain', i.e.
@@ -93,14 +94,21 @@ const MAX_FREE_SLICES = 64;
  * buffer goes back to the pool only when the upload ended normally: after an error a write may
  * still hold it.
  */
-async function* fileSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buffer> {
+async function* uploadSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buffer> {
   const handles = new Map<string, FileHandle>();
   let slice: Buffer | undefined;
   let clean = false;
   try {
     for (const p of parts) {
       if (Buffer.isBuffer(p)) {
-        yield* slices([p]);
+        for (const piece of slices([p])) {
+          // A slice in memory costs its socket write's copy: paced with the file slices.
+          if (piece.length === SLICE) {
+            const wait = uploadBudget.take();
+            if (wait) await wait;
+          }
+          yield piece;
+        }
         continue;
       }
       let fh = handles.get(p.file);
@@ -136,9 +144,8 @@ async function* fileSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buf
  */
 export function dispatchBody(body: RequestBody): Buffer | Iterable<Buffer> | AsyncIterable<Buffer> {
   const parts = body.parts;
-  if (!parts.every((p): p is Buffer => Buffer.isBuffer(p))) return fileSlices(parts);
+  if (body.length > SLICE || !parts.every((p): p is Buffer => Buffer.isBuffer(p))) return uploadSlices(parts);
   const buffers = parts as Buffer[];
-  if (body.length > SLICE) return slices(buffers);
   return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, body.length);
 }
 

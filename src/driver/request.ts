@@ -2,6 +2,7 @@ import { ImageFileError, type ImageRootOptions, LocalImageReader } from '../data
 import type { DatasetRow, ImageRef } from '../dataset/types.js';
 import type { ClientHealth } from '../metrics/summary.js';
 import { InputError, UserError } from '../util/errors.js';
+import { encodeDataUrl } from './image-encoder.js';
 
 /**
  * A request body in AIPerf's shape, built once per request as a list of Buffers: the data-URL
@@ -121,11 +122,8 @@ export class ImagePathCache {
       if (this.evicted.delete(key)) this.stats.rereads++;
       const fresh = { bytes: 0, p: undefined as unknown as Promise<Buffer | ImageFileError> };
       fresh.p = this.files.read(ref.resolved, row.file, ref.path).then(
-        ({ data, format }) => {
-          const url = Buffer.concat([
-            Buffer.from(`data:image/${format};base64,`),
-            Buffer.from(data.toString('base64')),
-          ]);
+        async ({ data, format }) => {
+          const url = await encodeDataUrl(format, data, true);
           if (this.cache.get(key) === fresh) {
             fresh.bytes = url.length;
             this.bytes += url.length;
