@@ -14,7 +14,7 @@ test('data URLs: small images encoded in place, large ones on the encoder thread
   const many = Array.from({ length: 5 }, () => randomBytes(ENCODE_HERE_BYTES + 7));
   const urls = await Promise.all([large, ...many].map((d) => encodeDataUrl('png', d)));
   assert.equal(urls[0]!.toString('latin1'), expected('png', large));
-  many.forEach((d, i) => assert.equal(urls[i + 1]!.toString('latin1'), expected('png', d)));
+  for (const [i, d] of many.entries()) assert.equal(urls[i + 1]!.toString('latin1'), expected('png', d));
   assert.equal(large.length, ENCODE_HERE_BYTES * 4 + 1, 'without handOver the caller keeps its buffer');
 });
 
