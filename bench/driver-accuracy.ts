@@ -77,6 +77,11 @@ const sentToArrival: number[] = [];
 const arrivalToBody: number[] = [];
 const tokToClient: number[] = [];
 const byTurn = new Map<number, number[]>();
+/** Per turn, the two stages inside the TTFT error: start -> mock arrival, mock first token -> client stamp. */
+const stagesByTurn = new Map<
+  number,
+  { toMock: number[]; toClient: number[]; starts: number[]; arrivals: number[] }
+>();
 const itlMine: number[] = [];
 const itlMock: number[] = [];
 for (const rec of mine) {
@@ -93,6 +98,12 @@ for (const rec of mine) {
   sentToArrival.push((m.arrivalNs - rec.sentNs!) / 1e6);
   arrivalToBody.push((m.bodyNs - m.arrivalNs) / 1e6);
   tokToClient.push((rec.firstChunkNs! - m.firstTokenNs) / 1e6);
+  const st = stagesByTurn.get(rec.turn) ?? { toMock: [], toClient: [], starts: [], arrivals: [] };
+  st.starts.push(rec.startNs);
+  st.arrivals.push(m.arrivalNs);
+  st.toMock.push((m.arrivalNs - rec.startNs) / 1e6);
+  st.toClient.push((rec.firstChunkNs! - m.firstTokenNs) / 1e6);
+  stagesByTurn.set(rec.turn, st);
   const n = rec.outputTokens ?? 0;
   if (n > 1) {
     itlMine.push((rec.lastChunkNs! - rec.firstChunkNs!) / 1e6 / (n - 1));
@@ -101,6 +112,8 @@ for (const rec of mine) {
 }
 await rm(dir, { recursive: true });
 const sorted = (v: number[]) => [...v].sort((a, b) => a - b);
+/** Max - min of stamps in ns, as ms. */
+const span = (ns: number[]) => ((Math.max(...ns) - Math.min(...ns)) / 1e6).toFixed(2);
 const q = (v: number[], p: number) =>
   sorted(v)[Math.min(v.length - 1, Math.floor(p * (v.length - 1)))] as number;
 const abs = ttftErr.map(Math.abs);
@@ -156,7 +169,10 @@ console.table([
 ]);
 for (const [t, v] of [...byTurn].sort((a, b) => a[0] - b[0]))
   console.log(
-    `turn ${t}: TTFT err p50 ${q(v, 0.5).toFixed(3)} ms, |err| max ${Math.max(...v.map(Math.abs)).toFixed(3)} ms`,
+    `turn ${t}: TTFT err p50 ${q(v, 0.5).toFixed(3)} ms, |err| max ${Math.max(...v.map(Math.abs)).toFixed(3)} ms` +
+      ` (start -> mock arrival p50 ${q(stagesByTurn.get(t)!.toMock, 0.5).toFixed(3)} ms,` +
+      ` mock first token -> client stamp p50 ${q(stagesByTurn.get(t)!.toClient, 0.5).toFixed(3)} ms;` +
+      ` the turn's client starts span ${span(stagesByTurn.get(t)!.starts)} ms, the mock's arrivals ${span(stagesByTurn.get(t)!.arrivals)} ms)`,
   );
 const steady = [...byTurn].filter(([t]) => t >= 3).flatMap(([, v]) => v.map(Math.abs));
 if (steady.length > 0)
