@@ -344,15 +344,27 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const slots = inline ? opts.users * opts.window : 0;
   const slotOffset = new Float64Array(slots);
   const slotLength = new Float64Array(slots);
-  const scratch = Buffer.allocUnsafe(inline ? 8 * 1024 * 1024 : 0);
+  // Read-back buffers, in turn: while one is read into, the others' writes are still going.
+  const scratch = Array.from({ length: inline ? 3 : 0 }, () => ({
+    buf: Buffer.allocUnsafe(4 << 20),
+    end: 0,
+  }));
+  let nextScratch = 0;
   const copyBack = async (fh: FileHandle, offset: number, length: number) => {
     for (let done = 0; done < length; ) {
-      const n = Math.min(scratch.length, length - done);
-      // A stream keeps a reference to what it is given: it gets a fresh buffer, a file the scratch.
-      const buf = sink.readable ? scratch : Buffer.allocUnsafe(n);
+      const s = scratch[nextScratch]!;
+      nextScratch = (nextScratch + 1) % scratch.length;
+      const n = Math.min(s.buf.length, length - done);
+      // A stream keeps a reference to what it is given: it gets a fresh buffer, a file the scratch
+      // once the scratch's last write is in the file.
+      let buf: Buffer;
+      if (sink.readable) {
+        await sink.writtenUpTo(s.end);
+        buf = s.buf;
+      } else buf = Buffer.allocUnsafe(n);
       const { bytesRead } = await fh.read(buf, 0, n, offset + done);
       if (bytesRead !== n) throw new Error('internal: short read while copying an image back');
-      await sink.write(buf.subarray(0, n));
+      s.end = (await sink.handOver(buf.subarray(0, n))) + n;
       done += n;
     }
   };
@@ -392,11 +404,12 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
         const slot = windowSlot(opts, id);
         if (first) {
           const url = await take(id);
-          const at = await sink.write(url);
-          slotOffset[slot] = sink.readable ? at : await spill!.write(url);
+          // The data URL is this image's own buffer: the sink may keep it until it is written.
+          const at = await sink.handOver(url);
+          slotOffset[slot] = sink.readable ? at : await spill!.handOver(url);
           slotLength[slot] = url.length;
         } else {
-          await (spill ?? sink).flush();
+          await (spill ?? sink).writtenUpTo(slotOffset[slot]! + slotLength[slot]!);
           await copyBack(repeatFrom!, slotOffset[slot]!, slotLength[slot]!);
         }
         await sink.write(QUOTE);
