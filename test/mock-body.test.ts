@@ -75,6 +75,29 @@ test('a 60 MB request (five 12 MB images) is answered, and repeated images hit t
   }
 });
 
+test('uploads arriving together are paced a few reads per turn, each still read whole: 8 x 12 MB at once', async () => {
+  const m = await startMock({ imageTokens: 10 });
+  try {
+    const images = Array.from({ length: 8 }, () => noiseDataUrl(9_000_000));
+    // Each body names its own image and one image all of them share.
+    const bodies = images.map((img, i) =>
+      JSON.stringify(chatBody(`upload ${i}`, { max_tokens: 2, ignore_eos: true }, [img, images[0]!])),
+    );
+    const rs = await Promise.all(bodies.map((b) => post(m.url, b)));
+    for (const r of rs) {
+      assert.equal(r.status, 200);
+      assert.equal(JSON.parse(r.chunks.map((c) => c.text).join('')).usage.prompt_tokens, 2 + 20);
+    }
+    const recs = m.records();
+    assert.equal(recs.length, 8);
+    // 8 distinct images seen: every body was scanned to its end, none cut by a pause.
+    assert.equal(m.stats().imageMisses + m.stats().imageHits, 16);
+    assert.ok(m.stats().imageMisses >= 8 && m.stats().imageMisses <= 9, JSON.stringify(m.stats()));
+  } finally {
+    await m.close();
+  }
+});
+
 test('bodies over maxBodyBytes are answered 413 and the server keeps serving', async () => {
   const m = await startMock({ maxBodyBytes: 1000 });
   try {

@@ -4,9 +4,9 @@ import { errorText } from '../metrics/errors.js';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
 import { readRangeInto } from '../util/read-range.js';
+import { TurnBudget } from '../util/turn-budget.js';
 import type { FileRange, RequestBody } from './request.js';
 import { classifyEvent, decodeEventData, type EventData, type EventInfo, SseParser } from './sse.js';
-import { TurnBudget } from './turn-budget.js';
 
 /**
  * One streamed chat completion over undici's low-level dispatch API, so that every step is
