@@ -86,8 +86,7 @@ const MAX_FREE_SLICES = 64;
 /**
  * Slices of a body larger than one slice, paced by the upload budget. Images left in the dataset
  * file are read slice by slice as the socket takes them, so a request in flight holds one slice
- * of its image, not 52 MB. Every slice of one
- * upload is read into the same buffer. That is safe because undici's iterable body
+ * of its image, not 52 MB. Every slice of one upload is read into the same buffer. That is safe because undici's iterable body
  * (client-h1.js writeIterable) writes a chunk corked, so a chunk larger than the socket's 16 KiB
  * high-water mark always makes write() return false, and undici then waits for 'drain', i.e.
  * until the socket has handed every byte to the kernel, before it asks for the next chunk. The

@@ -42,12 +42,15 @@ function encoder(): Worker {
     if ('error' in m) p.reject(new Error(m.error));
     else p.resolve(Buffer.from(m.url));
   });
-  w.on('error', (err) => {
-    // Every encoding in flight fails with the thread's error; the next one starts a new thread.
-    worker = undefined;
+  // Every encoding in flight fails with the thread's error (or its exit: none waits forever);
+  // the next one starts a new thread.
+  const fail = (err: Error) => {
+    if (worker === w) worker = undefined;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
-  });
+  };
+  w.on('error', fail);
+  w.on('exit', (code) => fail(new Error(`the image encoder thread exited (code ${code})`)));
   w.unref();
   worker = w;
   return w;

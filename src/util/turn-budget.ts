@@ -4,7 +4,8 @@
  * the build machine); when 30 uploads' reads completed in the same poll phase, their writes ran
  * back to back for 10-15 ms, and a token that arrived meanwhile was stamped that late. With the
  * budget, at most `perTurn` slices go per turn: the rest wait for the next turn (setImmediate, after
- * the poll phase), so the reads that carry tokens are served in between.
+ * the poll phase), so the reads that carry tokens are served in between. The mock paces the
+ * uploads it reads the same way, so that its token timers run between them.
  */
 export class TurnBudget {
   private used = 0;
