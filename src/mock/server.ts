@@ -33,10 +33,11 @@ const ROUTES = new Map<string, MockEndpoint>([
 
 /**
  * Reads of request bodies (up to 64 KiB each) handled per event-loop turn, all uploads together
- * (16 and 4 measured alike). libuv reads a readable socket up to 32 times in one go, so 30 uploads of 52 MB arriving at once held the mock's loop
- * for tens of ms per poll phase, and its token writes went out that late (its own record: lateness
- * p99 28-36 ms on the full dataset). Pausing an upload stops its socket's reads (Node's readStop
- * once the request's buffer is full) until a later turn, after the timers.
+ * (16 and 4 measured alike). libuv reads a readable socket up to 32 times in one go, so 30
+ * uploads of 52 MB arriving at once held the mock's loop for tens of ms per poll phase, and its
+ * token writes went out that late (its own record: lateness p99 15-36 ms on the full dataset).
+ * Pausing an upload stops its socket's reads (Node's readStop once the request's buffer is full)
+ * until a later turn, after the timers.
  */
 const INGEST_READS_PER_TURN = 8;
 
