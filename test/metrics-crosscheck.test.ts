@@ -67,6 +67,13 @@ test("a real model's client-side tokenizer: OSL shown without a verdict, the ser
     formatCrosscheck(c),
     /output tokens: AIPerf's is its tokenizer's count .* the usage row is the one judged/,
   );
+  // A real server has no ground truth of its own: the notes do not point to one.
+  assert.doesNotMatch(formatCrosscheck(c), /mock's own TTFT/);
+  const st = { count: 12, avg: 50, p50: 50 } as never;
+  assert.match(
+    formatCrosscheck({ ...c, server: { mmload: st, aiperf: st } }),
+    /the mock's own TTFT below shows/,
+  );
   // Counted alike (the mock's word-level tokenizer), the OSL is exact and 511 != 512 DIFFERs.
   assert.deepEqual(
     crosscheckRuns(runs, 5)

@@ -447,12 +447,15 @@ function fmt(v: number | undefined): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 1 : 3);
 }
 
-/** Why small differences are expected: printed under the table. */
-export const CROSSCHECK_NOTES = [
-  'Both tools stamp an SSE event at the socket read that delivered it; events that arrive in one read share a time in both (a gap of 0 ms).',
-  "Both tools' first requests include a connect. After that AIPerf's start is taken before aiohttp's request call, mmload's when undici writes the request (its wait before reusing a connection is left out): the mock's own TTFT below shows each tool's excess.",
-  'RPS and tokens/s depend on the benchmark duration of each run (first request start to last response), so scheduling jitter moves them a little.',
-];
+/** Why small differences are expected: printed under the table (the mocks' part only with them). */
+function crosscheckNotes(withMocks: boolean): string[] {
+  return [
+    'Both tools stamp an SSE event at the socket read that delivered it; events that arrive in one read share a time in both (a gap of 0 ms).',
+    "Both tools' first requests include a connect. After that AIPerf's start is taken before aiohttp's request call, mmload's when undici writes the request (its wait before reusing a connection is left out)" +
+      (withMocks ? ": the mock's own TTFT below shows each tool's excess." : '.'),
+    'RPS and tokens/s depend on the benchmark duration of each run (first request start to last response), so scheduling jitter moves them a little.',
+  ];
+}
 
 const sign = (v: number, digits: number) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 
@@ -517,10 +520,12 @@ export function formatCrosscheck(c: Crosscheck): string {
     lines.push(
       `(${osl.check.title}: AIPerf's is its tokenizer's count of the returned text, mmload's the server's; re-tokenizing generated text need not give back the same count${c.rows.some((r) => r.check.usage) ? ', so the usage row is the one judged' : ''})`,
     );
+  // The mocks' own TTFT is printed below the notes only when the runs had embedded mocks.
+  const notes = crosscheckNotes(c.server !== undefined);
   const verdict = c.agree
     ? `mmload and AIPerf agree within ${c.tolerancePct}% (or within their runs' noise).`
     : `mmload and AIPerf DIFFER beyond ${c.tolerancePct}% on: ${differ.map((r) => r.check.title).join(', ')}.`;
-  return `${lines.join('\n')}\n${formatFailures(c)}\n${verdict}\n${formatReasons(c)}${CROSSCHECK_NOTES.map((n) => `  - ${n}`).join('\n')}\n${formatServer(c)}`;
+  return `${lines.join('\n')}\n${formatFailures(c)}\n${verdict}\n${formatReasons(c)}${notes.map((n) => `  - ${n}`).join('\n')}\n${formatServer(c)}`;
 }
 
 /** What the verdicts rest on: the intervals' method, and the rows a ground truth explained or blamed. */
