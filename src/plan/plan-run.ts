@@ -149,6 +149,20 @@ export interface Ctx {
   inputError?: string;
 }
 
+/** A plan's outcome as it starts: its runs (filled as they end), nothing written, exit 0. */
+export function newOutcome(ctx: Ctx, extra: Partial<PlanOutcome> = {}): PlanOutcome {
+  return {
+    kind: ctx.kind,
+    artifactDir: ctx.base.artifactDir,
+    runs: ctx.runs,
+    files: [],
+    unwritten: [],
+    exitCode: 0,
+    interrupted: false,
+    ...extra,
+  };
+}
+
 export function stopped(ctx: Ctx): boolean {
   return ctx.signal !== undefined || ctx.inputError !== undefined || ctx.hooks.stop?.aborted === true;
 }

@@ -11,6 +11,7 @@ import {
   describeLoad,
   finish,
   goodFraction,
+  newOutcome,
   optionKey,
   type PlanHooks,
   type PlanOutcome,
@@ -61,15 +62,7 @@ export async function runTrials(
     const dir = runDir(base.artifactDir, 'trials', plan.trials, i);
     await runOne(ctx, `trial ${i + 1}/${plan.trials}`, dir, i, i === 0, {}, runLabel(i));
   }
-  const out: PlanOutcome = {
-    kind: 'trials',
-    artifactDir: base.artifactDir,
-    runs: ctx.runs,
-    files: [],
-    unwritten: [],
-    exitCode: 0,
-    interrupted: false,
-  };
+  const out = newOutcome(ctx);
   const aggregate = aggregateTrials(trialResults(ctx.runs), plan.confidenceLevel);
   if (aggregate) {
     out.aggregate = aggregate;
@@ -132,17 +125,7 @@ export async function runSweep(
     }
   }
   for (const p of points) p.goodFraction = goodFraction(countedSummaries(p.runs));
-  const out: PlanOutcome = {
-    kind: 'sweep',
-    artifactDir: base.artifactDir,
-    runs: ctx.runs,
-    files: [],
-    unwritten: [],
-    exitCode: 0,
-    interrupted: false,
-    points,
-    param: sweep.param,
-  };
+  const out = newOutcome(ctx, { points, param: sweep.param });
   await writeSweepFiles(ctx, out, sweep.param, points);
   return finish(ctx, out);
 }

@@ -12,6 +12,7 @@ import {
   countedSummaries,
   describeLoad,
   goodFraction,
+  newOutcome,
   optionKey,
   type PlanHooks,
   type PlanOutcome,
@@ -54,17 +55,7 @@ export async function searchMaxGoodput(
   });
   const ctx: Ctx = { base, plan, hooks, kind: 'search', runs: [], ordinal: 0 };
   const points: SweepPointSummary[] = [];
-  const out: PlanOutcome = {
-    kind: 'search',
-    artifactDir: base.artifactDir,
-    runs: ctx.runs,
-    files: [],
-    unwritten: [],
-    exitCode: 0,
-    interrupted: false,
-    points,
-    param: spec.param,
-  };
+  const out = newOutcome(ctx, { points, param: spec.param });
   const historyPath = join(base.artifactDir, AGGREGATE_FILES.searchHistory);
   const writeHistory = async () => {
     const doc = searchHistoryDoc(search, plan.sloAttainment, {
