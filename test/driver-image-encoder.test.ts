@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { dataUrlBytes, ENCODE_HERE_BYTES, encodeDataUrl } from '../src/driver/image-encoder.js';
+import { ENCODE_HERE_BYTES, encodeDataUrl } from '../src/driver/image-encoder.js';
+import { dataUrlBytes } from '../src/util/data-url.js';
 
 const expected = (format: string, data: Buffer) => `data:image/${format};base64,${data.toString('base64')}`;
 

@@ -1,5 +1,6 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { dataUrlBytes } from '../util/data-url.js';
 import { UserError } from '../util/errors.js';
 import { seededRandom } from './text.js';
 
@@ -108,12 +109,7 @@ export async function encodeImage(spec: ImageSpec, id: number): Promise<Buffer> 
     : img.jpeg({ quality: spec.jpegQuality }).toBuffer();
 }
 
-/** `data:<mime>;base64,<data>` as bytes, built without an intermediate copy of the prefix. */
+/** `data:<mime>;base64,<data>` as bytes. */
 export function toDataUrl(format: ImageFormat, encoded: Buffer): Buffer {
-  const prefix = `data:${mimeOf(format)};base64,`;
-  const b64 = encoded.toString('base64');
-  const out = Buffer.allocUnsafe(prefix.length + b64.length);
-  out.write(prefix, 0, 'latin1');
-  out.write(b64, prefix.length, 'latin1');
-  return out;
+  return dataUrlBytes(`data:${mimeOf(format)};base64,`, encoded);
 }

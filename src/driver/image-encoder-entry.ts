@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { dataUrlBytes, type EncodeReply, type EncodeRequest } from './image-encoder.js';
+import { dataUrlBytes } from '../util/data-url.js';
+import type { EncodeReply, EncodeRequest } from './image-encoder.js';
 
 /** The image encoder's thread (see image-encoder.ts): data URLs back as transferred buffers. */
 const port = parentPort!;

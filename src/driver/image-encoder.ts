@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { dataUrlBytes } from '../util/data-url.js';
 import { startModuleWorker } from '../util/worker.js';
 
 /**
@@ -16,16 +17,6 @@ export interface EncodeRequest {
   data: Uint8Array;
 }
 export type EncodeReply = { id: number; url: ArrayBuffer } | { id: number; error: string };
-
-/** The data URL's bytes, written without a UTF-8 pass over the base64 text (it is all ASCII). */
-export function dataUrlBytes(prefix: string, data: Buffer): Buffer {
-  const b64 = data.toString('base64');
-  // allocUnsafeSlow: a buffer of its own (not a slice of the pool), so that it can be transferred.
-  const out = Buffer.allocUnsafeSlow(prefix.length + b64.length);
-  out.write(prefix, 0, 'latin1');
-  out.write(b64, prefix.length, 'latin1');
-  return out;
-}
 
 let worker: Worker | undefined;
 let nextId = 0;
