@@ -6,10 +6,14 @@
 //   DATASET=/path/full.jsonl ITL_MS=1 node --import tsx bench/driver-chunk-accuracy.ts
 //
 // Env: DATASET (required: `node bin/mmload generate -o /path/full.jsonl`, 12.5 GB), ITL_MS (1),
-// TTFT_MS (50), TOKENS (128), REQUESTS (60: two turns of the 30 users), CONCURRENCY (30).
+// TTFT_MS (50), TOKENS (128), REQUESTS (60: two turns of the 30 users), CONCURRENCY (30),
+// CLIENT_WRAP (a command the client runs under, e.g. `taskset -c 0` or `chrt -f 10`) and MOCK_CPUS
+// (a taskset CPU list for the mock): to tell the client's own stalls from the scheduler's, when
+// client and mock share too few cores.
 // Goals (issue 15): client event-loop delay p99 <= 2 ms; |TTFT error| and |chunk error| p99 <= 2 ms
 // over all requests; with ITL_MS=20 the client's inter-chunk latency p50 is 20 ms; the mock's
 // token lateness p99 <= 1 ms; peak RSS <= 1 GB; first request < 1 s after start. Needs `npm run build`.
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +47,13 @@ const mock = await spawnMock([
   recordPath,
   '--record-tokens',
 ]);
+const { CLIENT_WRAP, MOCK_CPUS } = process.env;
+// Every thread of the mock, already started.
+if (MOCK_CPUS) execFileSync('taskset', ['-a', '-p', '-c', MOCK_CPUS, String(mock.child.pid)], { stdio: 'ignore' });
 const out = join(dir, 'run');
-const run = timed(process.execPath, [
+const pin = [...(CLIENT_WRAP?.split(' ').filter(Boolean) ?? []), process.execPath];
+const run = timed(pin[0]!, [
+  ...pin.slice(1),
   BIN,
   'run',
   DATASET,
@@ -104,6 +113,8 @@ const abs = (v: number[]) => v.map(Math.abs);
 const loop = summary.mmload.client.eventLoopDelayMs ?? {};
 const result = {
   itlMs: ITL,
+  clientWrap: CLIENT_WRAP || 'none',
+  mockCpus: MOCK_CPUS || 'any',
   tokens: TOKENS,
   requests: mine.length,
   unmatched,

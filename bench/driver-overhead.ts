@@ -1,6 +1,8 @@
 // mmload run's request rate (runLoad) against a bare undici loop doing the same requests (16-token
 // streams, zero-latency mock in its own process, concurrency 30), alternating in one process.
-// Goal >= 0.7x. Needs `npm run build` (the mock runs from dist/).
+// Also the client's CPU per request (this process, all threads: user + system), the goal's own
+// measure: the rate ratio also moves with how the mock shares the cores. Goal: mmload's CPU per
+// request <= 1.3x the bare loop's. Needs `npm run build` (the mock runs from dist/).
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -25,9 +27,16 @@ const body = Buffer.from(
   }),
 );
 
-async function bare(): Promise<number> {
+/** CPU microseconds of this process (every thread) since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+};
+
+async function bare(): Promise<{ rps: number; cpuUs: number }> {
   const agent = new Agent({ connections: C, pipelining: 1 });
   let left = total;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: C }, async () => {
@@ -43,13 +52,15 @@ async function bare(): Promise<number> {
     }),
   );
   const s = (performance.now() - t0) / 1000;
+  const cpuUs = cpuSince(cpu0) / total;
   await agent.close();
-  return total / s;
+  return { rps: total / s, cpuUs };
 }
 
 let runNo = 0;
-async function mmload(): Promise<{ rps: number; wholeRps: number }> {
+async function mmload(): Promise<{ rps: number; wholeRps: number; cpuUs: number }> {
   const out = join(dir, `run-${runNo++}`);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await runLoad(
     resolveRunOptions({
@@ -65,12 +76,14 @@ async function mmload(): Promise<{ rps: number; wholeRps: number }> {
     }),
   );
   const s = (performance.now() - t0) / 1000;
+  // The whole job's CPU: setup, the run, the artifacts.
+  const cpuUs = cpuSince(cpu0) / total;
   if (r.summary.errorCount > 0 || r.summary.requestCount !== total)
     throw new Error(`bad run: ${JSON.stringify(r.summary.errorsByKind)} ${r.summary.requestCount}/${total}`);
   await rm(out, { recursive: true });
   // The run's own RPS (first start .. last chunk) and the whole job's (incl. setup and artifacts).
   const rps = r.summary.metrics.request_throughput?.avg as number;
-  return { rps, wholeRps: total / s };
+  return { rps, wholeRps: total / s, cpuUs };
 }
 
 await bare(); // warm both paths
@@ -78,11 +91,16 @@ await mmload();
 const b: number[] = [];
 const m: number[] = [];
 const w: number[] = [];
+const bCpu: number[] = [];
+const mCpu: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
-  b.push(await bare());
+  const x = await bare();
+  b.push(x.rps);
+  bCpu.push(x.cpuUs);
   const r = await mmload();
   m.push(r.rps);
   w.push(r.wholeRps);
+  mCpu.push(r.cpuUs);
 }
 await mock.stop();
 await rm(dir, { recursive: true });
@@ -94,8 +112,14 @@ console.table(
     'mmload req/s (run)': x.toFixed(0),
     'mmload req/s (whole job)': w[i]!.toFixed(0),
     ratio: (x / b[i]!).toFixed(2),
+    'bare CPU us/req': bCpu[i]!.toFixed(1),
+    'mmload CPU us/req': mCpu[i]!.toFixed(1),
+    'CPU ratio': (mCpu[i]! / bCpu[i]!).toFixed(2),
   })),
 );
 console.log(
   `requests per run ${total}, concurrency ${C}; median bare ${med(b).toFixed(0)} req/s, mmload ${med(m).toFixed(0)} req/s (whole job ${med(w).toFixed(0)}), ratio of medians ${(med(m) / med(b)).toFixed(2)} (whole job ${(med(w) / med(b)).toFixed(2)})`,
+);
+console.log(
+  `CPU per request (this process, all threads): median bare ${med(bCpu).toFixed(1)} us, mmload ${med(mCpu).toFixed(1)} us, ratio of medians ${(med(mCpu) / med(bCpu)).toFixed(2)} (goal <= 1.3)`,
 );

@@ -11,6 +11,7 @@ import { readResult } from '../src/metrics/readers.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import { computeStats } from '../src/metrics/statistics.js';
 import { formatRunTable } from '../src/metrics/table.js';
+import type { CpuUse } from '../src/util/cpu-use.js';
 
 const MS = 1e6;
 
@@ -121,6 +122,23 @@ test('collector: the summary warns when the client event loop could have distort
   });
   assert.equal(busy.client!.warnings.length, 1);
   assert.match(busy.client!.warnings[0]!, /event-loop delay p99 4\.00 ms .* ITL avg 11\.67 ms/);
+  // With the run's CPU figures the warning says why the loop stalled.
+  const cause = (cpu: CpuUse) =>
+    c.summarize({ label: 'b', client: { eventLoopDelayMs: { p50: 1, p99: 4, max: 9 }, cpu, warnings: [] } })
+      .client!.warnings[0]!;
+  const cpu = { processCores: 1.3, hostCpus: 2, availableCpus: 2 };
+  assert.match(
+    cause({ ...cpu, hostBusy: 0.97 }),
+    /host's 2 CPUs were 97 % busy \(mmload used 1\.30 cores\): the client waited for a CPU/,
+  );
+  assert.match(
+    cause({ ...cpu, hostBusy: 0.4 }),
+    /host's 2 CPUs were 40 % busy, mmload used 1\.30 cores: the client's own work/,
+  );
+  assert.match(
+    cause({ ...cpu, hostBusy: 0.5, cgroupLimitCores: 1, throttledMs: 812.4, throttledPeriods: 31 }),
+    /CPU quota of 1\.00 cores held it back for 812 ms in 31 periods/,
+  );
   const late = c.summarize({ label: 'c', client: { lateSends: 2, warnings: [] } });
   assert.match(late.client!.warnings[0]!, /2 of 5 requests left later than planned/);
   const images = (rereads: number) =>

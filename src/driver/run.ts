@@ -12,6 +12,7 @@ import { requestMetrics } from '../metrics/per-request.js';
 import type { RequestRecord } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
 import { type Clock, realClock } from '../util/clock.js';
+import { type CpuSnapshot, cpuSnapshot, cpuUse } from '../util/cpu-use.js';
 import { InputError, UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { intendedOffsets } from './arrivals.js';
@@ -199,6 +200,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const state = new RunState();
   const inFlight = new InFlight();
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  let cpuAtStart: CpuSnapshot | undefined;
   const startedAt = new Date();
   const t0 = clock.nowNs();
   let fatal: unknown;
@@ -311,6 +313,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
 
     await observers.phase('profiling');
     loop.enable();
+    cpuAtStart = cpuSnapshot();
     if (o.durationS !== undefined)
       durationTimer = setTimeout(() => state.stop(`--duration ${o.durationS} s reached`), o.durationS * 1000);
     const correlation = new Map<string, string>();
@@ -345,6 +348,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   clearInterval(progressTimer);
   hooks.stop?.removeEventListener('abort', onStop);
   loop.disable();
+  const cpu = cpuAtStart && cpuUse(cpuAtStart, cpuSnapshot());
   await source?.close().catch(() => {});
   const unwritten: UnwrittenFile[] = [];
   try {
@@ -391,6 +395,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       preconnected,
       resends: state.resends,
       timeToFirstRequestMs: state.firstRequestMs,
+      ...(cpu ? { cpu } : {}),
       ...(images.stats.reads > 0 ? { localImages: { ...images.stats } } : {}),
       warnings: [],
     },

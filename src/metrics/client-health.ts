@@ -1,3 +1,4 @@
+import type { CpuUse } from '../util/cpu-use.js';
 import { type Summary, stat } from './summary.js';
 
 /**
@@ -26,7 +27,7 @@ export function clientWarnings(s: Summary): string[] {
       const ref = itl !== undefined ? `ITL avg ${itl.toFixed(2)} ms` : `TTFT p50 ${ttft?.toFixed(2)} ms`;
       out.push(
         `client event-loop delay p99 ${loop.p99.toFixed(2)} ms (max ${loop.max.toFixed(2)} ms) against ${ref}: ` +
-          'chunk timestamps may be late by up to that much; lower the concurrency or free the CPU and re-run',
+          `chunk timestamps may be late by up to that much; ${c.cpu ? cpuCause(c.cpu) : 'lower the concurrency or free the CPU and re-run'}`,
       );
     }
   }
@@ -43,10 +44,34 @@ export function clientWarnings(s: Summary): string[] {
   if (images && images.rereads > 0) {
     out.push(
       `${images.rereads} of ${images.reads} local image reads were of images the ${Math.round(images.maxBytes / 2 ** 20)} MiB image cache ` +
-        'had let go: each is a file read and a base64 encode on the stamping thread; raise --image-cache-mb if memory allows',
+        'had let go: each is a file read and a base64 encode again; raise --image-cache-mb if memory allows',
     );
   }
   return out;
+}
+
+/** Host CPU busier than this while the client stalled: it waited for a CPU. */
+const BUSY_HOST = 0.85;
+
+/**
+ * Why the event loop may have stalled, from the CPU figures of the run: a container's quota that
+ * throttled it, a host with no CPU to spare (the scheduler makes a ready thread wait its turn,
+ * milliseconds, whatever the thread's own work), or neither (the client's own work).
+ */
+export function cpuCause(c: CpuUse): string {
+  const own = `mmload used ${c.processCores.toFixed(2)} cores`;
+  if (c.throttledMs !== undefined && c.throttledMs > 0) {
+    const limit = c.cgroupLimitCores !== undefined ? ` of ${c.cgroupLimitCores.toFixed(2)} cores` : '';
+    return `the container's CPU quota${limit} held it back for ${c.throttledMs.toFixed(0)} ms in ${c.throttledPeriods} periods (${own}): raise the pod's CPU limit and re-run`;
+  }
+  if (c.hostBusy !== undefined && c.hostBusy >= BUSY_HOST) {
+    return `the host's ${c.hostCpus} CPUs were ${(100 * c.hostBusy).toFixed(0)} % busy (${own}): the client waited for a CPU; run it where cores are free (not beside the server or other load) and re-run`;
+  }
+  const host =
+    c.hostBusy !== undefined
+      ? `the host's ${c.hostCpus} CPUs were ${(100 * c.hostBusy).toFixed(0)} % busy, `
+      : '';
+  return `${host}${own}: the client's own work held it (lower the concurrency and re-run)`;
 }
 
 /** The part of perf_hooks' IntervalHistogram that loopDelayStats reads (nanoseconds). */

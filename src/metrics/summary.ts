@@ -1,3 +1,4 @@
+import type { CpuUse } from '../util/cpu-use.js';
 import type { MetricTag } from './catalogue.js';
 import type { ErrorKind } from './record.js';
 import { PERCENTILE_KEYS, type PercentileKey } from './statistics.js';
@@ -50,6 +51,8 @@ export interface ClientHealth {
   localImages?: { reads: number; rereads: number; hits: number; maxBytes: number };
   /** Milliseconds from process start to the first request handed to the client (warm-up included). */
   timeToFirstRequestMs?: number;
+  /** How busy this process, the host and the container's CPU quota were while the run measured. */
+  cpu?: CpuUse;
   /** Human-readable warnings when the client could have distorted the results. */
   warnings: string[];
 }
