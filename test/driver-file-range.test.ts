@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,9 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent } from 'undici';
 import { readDataset } from '../src/dataset/reader.js';
-import { dispatchBody, sendChatRequest } from '../src/driver/client.js';
+import { sendChatRequest } from '../src/driver/client.js';
 import { buildBody, ImagePathCache } from '../src/driver/request.js';
 import { SessionRowSource } from '../src/driver/row-source.js';
+import { dispatchBody } from '../src/driver/upload.js';
 
 const settings = {
   model: 'm',
@@ -126,4 +128,35 @@ test('file-range bodies through undici to a server: every byte arrives, 24 uploa
     await agent.close();
     server.close();
   }
+});
+
+test('an upload stopped early or failing on a shrunk file closes its files', async (t) => {
+  if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-fr-'));
+  const path = join(dir, 'd.jsonl');
+  const img = `data:image/png;base64,${randomBytes(2 * 1024 * 1024).toString('base64')}`;
+  await writeFile(path, `${JSON.stringify({ session_id: 's', text: 't', images: [img, img] })}\n`);
+  const src = new SessionRowSource(path, { budgetBytes: 1 });
+  const row = (await src.nextRow((await src.nextSession())!))!;
+  await src.close();
+  const fds = async () => {
+    await new Promise((r) => setTimeout(r, 50)); // closes are asynchronous
+    return readdirSync('/proc/self/fd').length;
+  };
+  const before = await fds();
+  // A consumer that stops after one slice (for-await calls return(), as undici's does on a socket error).
+  for await (const _ of dispatchBody(
+    await buildBody(row, settings, new ImagePathCache()),
+  ) as AsyncIterable<Buffer>)
+    break;
+  assert.equal(await fds(), before, 'return() closed the file');
+  // The file shrinks under a started upload: the read comes up short, which is an error.
+  const upload = dispatchBody(await buildBody(row, settings, new ImagePathCache())) as AsyncIterable<Buffer>;
+  const it = upload[Symbol.asyncIterator]();
+  await it.next();
+  await truncate(path, 1000);
+  await assert.rejects(async () => {
+    for (let r = await it.next(); !r.done; r = await it.next());
+  }, /the file changed while the run was reading it/);
+  assert.equal(await fds(), before, 'the failed upload closed the file');
 });

@@ -1,12 +1,10 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { errorText } from '../metrics/errors.js';
 import type { ErrorKind, RequestError, RequestRecord } from '../metrics/record.js';
 import { nowNsNumber } from '../util/clock.js';
-import { readRangeInto } from '../util/read-range.js';
-import { TurnBudget } from '../util/turn-budget.js';
-import type { FileRange, RequestBody } from './request.js';
+import type { RequestBody } from './request.js';
 import { classifyEvent, decodeEventData, type EventData, type EventInfo, SseParser } from './sse.js';
+import { dispatchBody } from './upload.js';
 
 /**
  * One streamed chat completion over undici's low-level dispatch API, so that every step is
@@ -59,94 +57,6 @@ export type RecordIdentity = Pick<
   RequestRecord,
   'index' | 'sessionId' | 'turn' | 'line' | 'warmup' | 'intendedNs' | 'requestId'
 >;
-
-/**
- * Written to the socket in slices, so that the "sent" stamp follows the socket's backpressure.
- * 256 KiB: each slice's read and write hold the thread ~0.15 ms (1 MiB held it ~0.5 ms).
- */
-const SLICE = 256 * 1024;
-/** File slices read and written per event-loop turn, all uploads together (see TurnBudget). */
-const uploadBudget = new TurnBudget(4);
-
-function* slices(parts: Buffer[]): Generator<Buffer> {
-  for (const p of parts) {
-    for (let i = 0; i < p.length; i += SLICE)
-      yield i === 0 && p.length <= SLICE ? p : p.subarray(i, i + SLICE);
-  }
-}
-
-/**
- * The buffers that file slices are read into, reused from one upload to the next. A fresh buffer
- * per slice made 52 allocations of 1 MiB per request on the full dataset (3 GB per 60 requests): V8 answered that external memory with hundreds of garbage collections that stalled
- * the event loop, and the loop is what stamps the tokens.
- */
-const freeSlices: Buffer[] = [];
-const MAX_FREE_SLICES = 64;
-
-/**
- * Slices of a body larger than one slice, paced by the upload budget. Images left in the dataset
- * file are read slice by slice as the socket takes them, so a request in flight holds one slice
- * of its image, not 52 MB. Every slice of one upload is read into the same buffer. That is safe because undici's iterable body
- * (client-h1.js writeIterable) writes a chunk corked, so a chunk larger than the socket's 16 KiB
- * high-water mark always makes write() return false, and undici then waits for 'drain', i.e.
- * until the socket has handed every byte to the kernel, before it asks for the next chunk. The
- * buffer goes back to the pool only when the upload ended normally: after an error a write may
- * still hold it.
- */
-async function* uploadSlices(parts: Array<Buffer | FileRange>): AsyncGenerator<Buffer> {
-  const handles = new Map<string, FileHandle>();
-  let slice: Buffer | undefined;
-  let clean = false;
-  try {
-    for (const p of parts) {
-      if (Buffer.isBuffer(p)) {
-        for (const piece of slices([p])) {
-          // A slice in memory costs its socket write's copy: paced with the file slices.
-          if (piece.length === SLICE) {
-            const wait = uploadBudget.take();
-            if (wait) await wait;
-          }
-          yield piece;
-        }
-        continue;
-      }
-      let fh = handles.get(p.file);
-      if (!fh) {
-        fh = await open(p.file, 'r');
-        handles.set(p.file, fh);
-      }
-      slice ??= freeSlices.pop() ?? Buffer.allocUnsafeSlow(SLICE);
-      for (let done = 0; done < p.length; ) {
-        const n = Math.min(SLICE, p.length - done);
-        const wait = uploadBudget.take();
-        if (wait) await wait;
-        if ((await readRangeInto(fh, slice, p.offset + done, n)) !== n)
-          throw new Error(`${p.file}: the file changed while the run was reading it`);
-        done += n;
-        yield n === SLICE ? slice : slice.subarray(0, n);
-      }
-    }
-    clean = true;
-  } finally {
-    for (const fh of handles.values()) await fh.close();
-    if (slice && clean && freeSlices.length < MAX_FREE_SLICES) freeSlices.push(slice);
-  }
-}
-
-/**
- * The body as undici takes it. Up to one slice, a single Buffer: undici writes it (after the
- * headers, corked) synchronously inside dispatch() and calls onRequestSent right after the socket
- * accepted it, which is what "sent" means for the sliced path too (the last slice accepted); the
- * iterable path instead defers the first write by a microtask and walks an async iterator, which
- * put event-loop turns between "start" and the first byte. Larger bodies keep the slices, so that
- * "sent" follows the socket's backpressure on 52 MB uploads.
- */
-export function dispatchBody(body: RequestBody): Buffer | Iterable<Buffer> | AsyncIterable<Buffer> {
-  const parts = body.parts;
-  if (body.length > SLICE || !parts.every((p): p is Buffer => Buffer.isBuffer(p))) return uploadSlices(parts);
-  const buffers = parts as Buffer[];
-  return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, body.length);
-}
 
 const MAX_ERROR_BODY = 2048;
 
