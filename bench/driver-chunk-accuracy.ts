@@ -7,9 +7,9 @@
 //
 // Env: DATASET (required: `node bin/mmload generate -o /path/full.jsonl`, 12.5 GB), ITL_MS (1),
 // TTFT_MS (50), TOKENS (128), REQUESTS (60: two turns of the 30 users), CONCURRENCY (30),
-// CLIENT_WRAP (a command the client runs under, e.g. `taskset -c 0` or `chrt -f 10`) and MOCK_CPUS
-// (a taskset CPU list for the mock): to tell the client's own stalls from the scheduler's, when
-// client and mock share too few cores.
+// CLIENT_WRAP (a command the client runs under, e.g. `taskset -c 0` or `chrt -f 10`) and MOCK_PID_CMD
+// (a command given the running mock's pid, e.g. `taskset -a -p -c 1` or `chrt -a -f -p 10`): to
+// tell a process's own stalls from the scheduler's, when client and mock share too few cores.
 // Goals (issue 15): client event-loop delay p99 <= 2 ms; |TTFT error| and |chunk error| p99 <= 2 ms
 // over all requests; with ITL_MS=20 the client's inter-chunk latency p50 is 20 ms; the mock's
 // token lateness p99 <= 1 ms; peak RSS <= 1 GB; first request < 1 s after start. Needs `npm run build`.
@@ -47,9 +47,11 @@ const mock = await spawnMock([
   recordPath,
   '--record-tokens',
 ]);
-const { CLIENT_WRAP, MOCK_CPUS } = process.env;
-// Every thread of the mock, already started.
-if (MOCK_CPUS) execFileSync('taskset', ['-a', '-p', '-c', MOCK_CPUS, String(mock.child.pid)], { stdio: 'ignore' });
+const { CLIENT_WRAP, MOCK_PID_CMD } = process.env;
+if (MOCK_PID_CMD) {
+  const [cmd, ...args] = MOCK_PID_CMD.split(' ').filter(Boolean);
+  execFileSync(cmd!, [...args, String(mock.child.pid)], { stdio: 'ignore' });
+}
 const out = join(dir, 'run');
 const pin = [...(CLIENT_WRAP?.split(' ').filter(Boolean) ?? []), process.execPath];
 const run = timed(pin[0]!, [
@@ -114,7 +116,7 @@ const loop = summary.mmload.client.eventLoopDelayMs ?? {};
 const result = {
   itlMs: ITL,
   clientWrap: CLIENT_WRAP || 'none',
-  mockCpus: MOCK_CPUS || 'any',
+  mockPidCmd: MOCK_PID_CMD || 'none',
   tokens: TOKENS,
   requests: mine.length,
   unmatched,

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Bench } from 'tinybench';
 import { MetricsCollector } from '../src/metrics/collector.js';
+import { recordLine } from '../src/metrics/exporters.js';
 import { newHistogram } from '../src/metrics/histograms.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import { computeStats } from '../src/metrics/statistics.js';
@@ -50,6 +51,11 @@ bench
   .add('collector.add x100 (1024-token records)', () => {
     const c = new MetricsCollector();
     for (const r of recs1024) c.add(r);
+  })
+  .add(`recordLine x${RECORDS} (64-token records)`, () => {
+    let n = 0;
+    for (const r of recs64) n += recordLine(r, 1.7e18).length;
+    if (n === 0) throw new Error('empty');
   })
   .add('HDR recordValue x10000', () => {
     const h = newHistogram();
