@@ -1,8 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import { dataUrlBytes } from '../util/data-url.js';
+import { lowerHelperThreadPriority } from '../util/worker.js';
 import type { EncodeReply, EncodeRequest } from './image-encoder.js';
 
 /** The image encoder's thread (see image-encoder.ts): data URLs back as transferred buffers. */
+lowerHelperThreadPriority();
 const port = parentPort!;
 port.on('message', (m: EncodeRequest) => {
   try {

@@ -1,12 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readDataset } from '../dataset/reader.js';
 import { InputError } from '../util/errors.js';
+import { lowerHelperThreadPriority } from '../util/worker.js';
 import type { ScannerReply, ScannerRequest, ScannerSetup } from './row-scanner.js';
 
 /**
  * The dataset's reader on a thread of its own (see row-scanner.ts): reads the file, parses and
  * detaches rows, and sends them over in the batches the run asks for.
  */
+lowerHelperThreadPriority();
 const port = parentPort!;
 const setup = workerData as ScannerSetup;
 const post = (m: ScannerReply) => port.postMessage(m);

@@ -1,7 +1,9 @@
 import { parentPort } from 'node:worker_threads';
+import { lowerHelperThreadPriority } from '../util/worker.js';
 import { type PhaseName, ScrapeSession, type SessionOptions } from './session.js';
 
 /** The scraper's own thread: fetching and parsing /metrics never competes with the driver's event loop. */
+lowerHelperThreadPriority();
 const port = parentPort!;
 let session: ScrapeSession | undefined;
 

@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -14,4 +15,25 @@ export function startModuleWorker(callerUrl: string, jsName: string, workerData?
     `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
     { eval: true, workerData },
   );
+}
+
+/** How much nicer a helper thread is than the stamping thread: lower priority, without privileges. */
+export const HELPER_NICE = 10;
+
+/**
+ * Called first thing on a helper thread (dataset reader, image encoder, /metrics scraper): a
+ * helper ready to run beside the stamping thread, on a host with no core to spare, took the core
+ * it wanted, and the tokens that arrived meanwhile were stamped late. On Linux the nice value is
+ * the calling thread's own, so this one thread yields and the rest of the process does not (a
+ * higher nice needs no privilege). On other systems it would lower the whole process: left alone.
+ * Full dataset at concurrency 30 beside the mock on 2 cores, 7 alternated runs: the stamping
+ * thread's event-loop delay p99 median 8.15 -> 6.43 ms, lower in every pair, request rate alike.
+ */
+export function lowerHelperThreadPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(Math.min(19, getPriority() + HELPER_NICE));
+  } catch {
+    // A sandbox that refuses setpriority: the thread keeps the process's priority.
+  }
 }
