@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { ImageFileError, LocalImageReader, sniffImageFormat } from '../src/dataset/image-files.js';
 import { inspectDataset } from '../src/dataset/inspect.js';
 import type { DatasetRow } from '../src/dataset/types.js';
-import { buildBody, ImagePathCache } from '../src/driver/request.js';
+import { ImagePathCache } from '../src/driver/local-images.js';
+import { buildBody } from '../src/driver/request.js';
 import { InputError, UserError } from '../src/util/errors.js';
 
 const raw = { raw: { width: 6, height: 4, channels: 3 as const } };
@@ -121,8 +122,8 @@ test('ImagePathCache: data URL typed by content; each row naming a refused file 
   const { data, dataset } = await layout();
   await writeFile(join(data, 'really-png.jpg'), await encoded.png());
   const cache = new ImagePathCache();
-  const url = await cache.get(pathRef(join(data, 'really-png.jpg')), row(dataset, 1));
-  assert.match(url.toString('latin1', 0, 40), /^data:image\/png;base64,iVBORw0KGgo/);
+  const { parts } = await cache.get(pathRef(join(data, 'really-png.jpg')), row(dataset, 1));
+  assert.match((parts[0] as Buffer).toString('latin1', 0, 40), /^data:image\/png;base64,iVBORw0KGgo/);
   for (const line of [3, 7]) {
     await assert.rejects(
       cache.get(pathRef(join(data, 'cat.png')), row(dataset, line)),

@@ -132,7 +132,7 @@ test('the API key comes from the environment and appears in no artifact', async 
   }
 });
 
-test('--image-cache-mb: a path dataset within the budget reads each image once; a smaller one re-reads, counts and warns', async () => {
+test('--image-cache-mb: a path dataset within the budget reads each image once; with less room images stream, the same bytes, counted and warned', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mmload-imgcache-'));
   const path = join(dir, 'd.jsonl');
   // 4 sessions x 4 turns, 3 images per row, 6 distinct images per session of ~256 KB as data URLs:
@@ -140,28 +140,49 @@ test('--image-cache-mb: a path dataset within the budget reads each image once; 
   const gen = ['generate', '-o', path, '--users', '4', '--turns', '4', '--window', '3', '--words', '20'];
   const g = await mmload([...gen, '--image-mode', 'path', '--image-size', '320x200', '--quiet']);
   assert.equal(g.code, 0, g.stderr);
-  const mock = await startMock({ ttftMs: 5, itlMs: 1 });
-  try {
-    const run = async (mb: number) => {
+  const run = async (mb: number) => {
+    // A mock of its own per run: it tells each image by its bytes, so a streamed image that came
+    // out different would be a new one there.
+    const mock = await startMock({ ttftMs: 5, itlMs: 1 });
+    try {
       const out = join(dir, `run-${mb}`);
       const args = ['run', path, '--url', mock.url, '--concurrency', '4', '--max-tokens', '4'];
       const r = await mmload([...args, '--artifact-dir', out, '--image-cache-mb', String(mb), '--quiet']);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(await readFile(join(out, 'profile_export_mmload.json'), 'utf8'));
+      const m = mock.stats();
+      assert.deepEqual(
+        [m.imageMisses, m.imageHits, m.badRequests],
+        [24, 24, 0],
+        `--image-cache-mb ${mb}: the mock saw other images`,
+      );
       return { images: s.mmload.client.localImages, warnings: s.mmload.client.warnings as string[] };
-    };
-    const roomy = await run(8);
-    assert.deepEqual(roomy.images, { reads: 24, rereads: 0, hits: 24, maxBytes: 8 * 2 ** 20 });
-    assert.ok(!roomy.warnings.some((w) => w.includes('image')), roomy.warnings.join('\n'));
-    const tight = await run(1);
-    assert.equal(tight.images.reads + tight.images.hits, 48, 'every image of every row was sent');
-    assert.ok(tight.images.rereads > 0, JSON.stringify(tight.images));
-    assert.equal(tight.images.reads, 24 + tight.images.rereads);
-    assert.match(
-      tight.warnings.join('\n'),
-      /local image reads were of images the 1 MiB image cache had let go/,
-    );
-  } finally {
-    await mock.close();
-  }
+    } finally {
+      await mock.close();
+    }
+  };
+  const roomy = await run(8);
+  assert.deepEqual(roomy.images, {
+    reads: 24,
+    rereads: 0,
+    hits: 24,
+    streamed: 0,
+    noRoom: 0,
+
+    maxBytes: 8 * 2 ** 20,
+  });
+  assert.ok(!roomy.warnings.some((w) => w.includes('image')), roomy.warnings.join('\n'));
+  const tight = await run(1);
+  assert.equal(
+    tight.images.reads + tight.images.hits + tight.images.streamed,
+    48,
+    'every image of every row was sent',
+  );
+  assert.ok(tight.images.streamed > 0, JSON.stringify(tight.images));
+  assert.match(
+    tight.warnings.join('\n'),
+    /local image uses found no room in --image-cache-mb 1 MiB and were streamed/,
+  );
+  const none = await run(0);
+  assert.deepEqual(none.images, { reads: 0, rereads: 0, hits: 0, streamed: 48, noRoom: 48, maxBytes: 0 });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent } from 'undici';
 import { readDataset } from '../src/dataset/reader.js';
+import type { DatasetRow } from '../src/dataset/types.js';
 import { sendChatRequest } from '../src/driver/client.js';
-import { buildBody, ImagePathCache } from '../src/driver/request.js';
+import { ImagePathCache } from '../src/driver/local-images.js';
+import { buildBody } from '../src/driver/request.js';
 import { SessionRowSource } from '../src/driver/row-source.js';
 import { dispatchBody } from '../src/driver/upload.js';
 
@@ -159,4 +161,136 @@ test('an upload stopped early or failing on a shrunk file closes its files', asy
     for (let r = await it.next(); !r.done; r = await it.next());
   }, /the file changed while the run was reading it/);
   assert.equal(await fds(), before, 'the failed upload closed the file');
+});
+
+/** A file that starts like a JPEG (the content check) and then holds `bytes` random bytes in all. */
+async function jpegLike(path: string, bytes: number): Promise<void> {
+  const magic = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
+  await writeFile(path, Buffer.concat([magic, randomBytes(bytes - magic.length)]));
+}
+
+test('local images streamed: the body is byte for byte the one with the URL in memory, through undici too', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-stream-'));
+  // Sizes across the 786,432-byte raw chunks: one short, exact, one over, three and a bit; none a multiple of 3 but one.
+  const sizes = [1001, 786_432, 786_433, 3 * 786_432 + 77];
+  const rows: DatasetRow[] = [];
+  for (const [i, size] of sizes.entries()) {
+    await jpegLike(join(dir, `${i}.jpg`), size);
+    rows.push({
+      sessionId: `s${i}`,
+      texts: [`row ${i}`],
+      images: [0, i].map((k) => ({
+        kind: 'path' as const,
+        path: `${k}.jpg`,
+        resolved: join(dir, `${k}.jpg`),
+      })),
+      file: join(dir, 'd.jsonl'),
+      line: i + 1,
+      byteOffset: 0,
+      byteLength: 0,
+    });
+  }
+  const none = new ImagePathCache({ root: dir, maxBytes: 0 });
+  const expected = new Map<string, Buffer>();
+  for (const row of rows) {
+    // The reference: the same row with its images as data URLs in memory, encoded here.
+    const inMemory: DatasetRow = {
+      ...row,
+      images: row.images.map((ref) => {
+        const data = readFileSync((ref as { resolved: string }).resolved);
+        return {
+          kind: 'data-url',
+          url: Buffer.from(`data:image/jpeg;base64,${data.toString('base64')}`),
+          mime: 'image/jpeg',
+        };
+      }),
+    };
+    const b = await buildBody(inMemory, settings, none);
+    assert.ok(b.parts.every((p) => Buffer.isBuffer(p)));
+    expected.set(`row ${row.line - 1}`, Buffer.concat(b.parts as Buffer[]));
+    const s = await buildBody(row, settings, none);
+    assert.equal(s.length, b.length);
+    const d = dispatchBody(s) as AsyncIterable<Buffer>;
+    const chunks: Buffer[] = [];
+    for await (const c of d) chunks.push(Buffer.from(c));
+    s.release?.();
+    assert.ok(
+      Buffer.concat(chunks).equals(expected.get(`row ${row.line - 1}`)!),
+      `row ${row.line}: streamed body differs`,
+    );
+  }
+  assert.equal(none.stats.streamed, 8);
+  assert.equal(none.heldBytes, 0);
+  // Through undici, all rows at once, twice each: the streamed chunks and their buffers are shared.
+  const got: string[] = [];
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      const key = /row \d+/.exec(body.toString('latin1', 0, 200))![0];
+      got.push(body.equals(expected.get(key)!) ? 'same' : `${key} differs`);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const agent = new Agent({ connections: 8 });
+  try {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const recs = await Promise.all(
+      [...rows, ...rows].map(async (row, i) => {
+        const body = await buildBody(row, settings, none);
+        try {
+          return await sendChatRequest(
+            agent,
+            { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
+            { origin, path: '/v1/chat/completions', headers: ['content-type', 'application/json'], body },
+          );
+        } finally {
+          body.release?.();
+        }
+      }),
+    );
+    for (const r of recs) assert.equal(r.error, undefined, r.error?.message);
+    assert.deepEqual(got, Array(8).fill('same'));
+  } finally {
+    await agent.close();
+    server.close();
+  }
+});
+
+test('a streamed local image: its file closes when the request is over, and a file that shrank fails the upload', async (t) => {
+  if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
+  const dir = await mkdtemp(join(tmpdir(), 'mmload-stream-'));
+  const path = join(dir, 'a.jpg');
+  await jpegLike(path, 3 * 786_432);
+  const row: DatasetRow = {
+    sessionId: 's',
+    texts: ['t'],
+    images: [{ kind: 'path', path: 'a.jpg', resolved: path }],
+    file: join(dir, 'd.jsonl'),
+    line: 1,
+    byteOffset: 0,
+    byteLength: 0,
+  };
+  const none = new ImagePathCache({ root: dir, maxBytes: 0 });
+  const fds = async () => {
+    await new Promise((r) => setTimeout(r, 50)); // closes are asynchronous
+    return readdirSync('/proc/self/fd').length;
+  };
+  const before = await fds();
+  const body = await buildBody(row, settings, none);
+  assert.equal(await fds(), before + 1, 'held open from the check to the upload');
+  body.release?.();
+  assert.equal(await fds(), before, 'closed once the request is over');
+  const b2 = await buildBody(row, settings, none);
+  const it = (dispatchBody(b2) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  await it.next();
+  await truncate(path, 1000);
+  await assert.rejects(async () => {
+    for (let r = await it.next(); !r.done; r = await it.next());
+  }, /a\.jpg: the file changed while the run was reading it/);
+  b2.release?.();
+  assert.equal(await fds(), before, 'closed after the failed upload');
 });

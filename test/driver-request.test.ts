@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DatasetRow } from '../src/dataset/types.js';
-import { buildBody, ImagePathCache, parseExtraInputs } from '../src/driver/request.js';
+import { ImagePathCache } from '../src/driver/local-images.js';
+import { buildBody, parseExtraInputs } from '../src/driver/request.js';
 
 const settings = {
   model: 'Qwen/Qwen3.6',
@@ -96,7 +97,7 @@ test('local image paths: read once each, data URL with the right mime type', asy
   const b1 = await json(row({ images: [ref] }), settings, cache);
   assert.equal(b1.messages[0].content[0].image_url.url, 'data:image/jpeg;base64,/9j/4A==');
   const again = await cache.get(ref, row({}));
-  assert.equal(again, await cache.get(ref, row({})), 'one encoding per path');
+  assert.equal(again.parts[0], (await cache.get(ref, row({}))).parts[0], 'one encoding per path');
   await assert.rejects(
     json(
       row({ images: [{ kind: 'path', path: 'missing.png', resolved: join(dir, 'missing.png') }] }),
@@ -107,33 +108,85 @@ test('local image paths: read once each, data URL with the right mime type', asy
   );
 });
 
-test('local image paths: kept within --image-cache-mb, least recently used let go first, re-reads counted', async () => {
+test('local image paths: held within --image-cache-mb, in flight or kept, least recently used let go first, the rest streamed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mmload-req-'));
-  // Three 3 KiB JPEGs (4 KiB as data URLs) in a 10 KiB cache: two fit.
+  // Three 3 KiB JPEGs (4,119 bytes as data URLs) in a 10 KiB budget: two fit.
   const ref = (name: string) => ({ kind: 'path' as const, path: name, resolved: join(dir, name) });
   for (const [i, name] of ['a.jpg', 'b.jpg', 'c.jpg'].entries())
     await writeFile(
       join(dir, name),
       Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(3068, i)]),
     );
-  const cache = new ImagePathCache({ root: dir, maxBytes: 10 * 1024 });
-  const get = (name: string) => cache.get(ref(name), row({}));
-  const a = await get('a.jpg');
-  await get('b.jpg');
-  assert.equal(await get('a.jpg'), a, 'a hit: the same encoding');
-  await get('c.jpg'); // lets b go (a was used after it)
-  assert.equal(await get('a.jpg'), a, 'a stayed');
-  assert.deepEqual(cache.stats, { reads: 3, rereads: 0, hits: 2, maxBytes: 10 * 1024 });
-  const b = await get('b.jpg');
-  assert.equal(b.toString(), (await new ImagePathCache({ root: dir }).get(ref('b.jpg'), row({}))).toString());
-  assert.deepEqual(cache.stats, { reads: 4, rereads: 1, hits: 2, maxBytes: 10 * 1024 });
-  // An image larger than the whole budget is still served, and kept only until the next one.
+  const budget = 10 * 1024;
+  const cache = new ImagePathCache({ root: dir, maxBytes: budget });
+  /** A request's use of an image: its URL, once the request is over. */
+  const use = async (name: string) => {
+    const image = await cache.get(ref(name), row({}));
+    image.release();
+    return image.parts;
+  };
+  const [a] = await use('a.jpg');
+  await use('b.jpg');
+  assert.equal((await use('a.jpg'))[0], a, 'a hit: the same encoding');
+  await use('c.jpg'); // lets b go (a was used after it)
+  assert.equal((await use('a.jpg'))[0], a, 'a stayed');
+  assert.deepEqual(cache.stats, {
+    reads: 3,
+    rereads: 0,
+    hits: 2,
+    streamed: 0,
+    noRoom: 0,
+
+    maxBytes: budget,
+  });
+  const [b] = await use('b.jpg');
+  assert.equal(
+    b!.toString(),
+    (await new ImagePathCache({ root: dir }).get(ref('b.jpg'), row({}))).parts[0]!.toString(),
+  );
+  assert.deepEqual(cache.stats, {
+    reads: 4,
+    rereads: 1,
+    hits: 2,
+    streamed: 0,
+    noRoom: 0,
+
+    maxBytes: budget,
+  });
+  // Two requests in flight hold a and b: c has no room, and is streamed rather than held.
+  const inFlight = [await cache.get(ref('a.jpg'), row({})), await cache.get(ref('b.jpg'), row({}))];
+  const c = await cache.get(ref('c.jpg'), row({}));
+  assert.equal(c.parts.length, 2, 'the data: prefix, then the streamed image');
+  assert.equal(c.parts[0]!.toString(), 'data:image/jpeg;base64,');
+  assert.equal(c.parts[1]!.length, 4096, 'the base64 length of 3,072 bytes');
+  assert.equal(cache.stats.streamed, 1);
+  assert.equal(cache.stats.noRoom, 1);
+  assert.ok(cache.heldBytes <= budget, `held ${cache.heldBytes}`);
+  c.release();
+  // Once a's request is over, c takes its room.
+  inFlight[0]!.release();
+  const c2 = await cache.get(ref('c.jpg'), row({}));
+  assert.equal(c2.parts.length, 1, 'cached whole');
+  c2.release();
+  inFlight[1]!.release();
+  assert.ok(cache.heldBytes <= budget);
+  // An image larger than the whole budget is always streamed, as is one of a MiB or more.
   const tiny = new ImagePathCache({ root: dir, maxBytes: 1024 });
-  const big = await tiny.get(ref('a.jpg'), row({}));
-  assert.equal(await tiny.get(ref('a.jpg'), row({})), big);
-  await tiny.get(ref('b.jpg'), row({}));
-  await tiny.get(ref('a.jpg'), row({}));
-  assert.deepEqual(tiny.stats, { reads: 3, rereads: 1, hits: 1, maxBytes: 1024 });
+  for (let i = 0; i < 2; i++) {
+    const big = await tiny.get(ref('a.jpg'), row({}));
+    assert.equal(big.parts.length, 2);
+    big.release();
+  }
+  assert.deepEqual(tiny.stats, {
+    reads: 0,
+    rereads: 0,
+    hits: 0,
+    streamed: 2,
+    noRoom: 2,
+
+    maxBytes: 1024,
+  });
+  assert.equal(tiny.heldBytes, 0);
 });
 
 test('--extra-inputs as AIPerf reads them: typed values, JSON objects', () => {

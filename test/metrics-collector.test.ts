@@ -148,6 +148,19 @@ test('collector: the summary warns when the client event loop could have distort
     }).client!.warnings;
   assert.deepEqual(images(0), []);
   assert.match(images(8)[0]!, /8 of 40 local image reads .* 1024 MiB image cache .* --image-cache-mb/);
+  const streamed = (maxBytes: number) =>
+    c.summarize({
+      label: 'c',
+      client: {
+        localImages: { reads: 0, rereads: 0, hits: 0, streamed: 12, noRoom: 12, maxBytes },
+        warnings: [],
+      },
+    }).client!.warnings;
+  assert.match(
+    streamed(2 ** 20)[0]!,
+    /12 local image uses found no room in --image-cache-mb 1 MiB and were streamed/,
+  );
+  assert.deepEqual(streamed(0), [], '--image-cache-mb 0 asks for streaming');
 });
 
 test('collector: rate mode gives coordinated-omission-corrected latencies', () => {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { type ImageHeader, readImageHeader } from './headers.js';
@@ -38,6 +38,16 @@ export interface LocalImage {
   header: ImageHeader;
   /** The file actually read (symlinks resolved). */
   realPath: string;
+}
+
+/** A checked local image, still open (LocalImageReader.open). */
+export interface OpenImage {
+  handle: FileHandle;
+  size: number;
+  format: ImageFileFormat;
+  realPath: string;
+  /** The path as the row wrote it, with its real path when that differs: for messages. */
+  shown: string;
 }
 
 export interface ImageRootOptions {
@@ -89,6 +99,28 @@ export class LocalImageReader {
    * bad image root.
    */
   async read(resolvedPath: string, datasetFile: string, written = resolvedPath): Promise<LocalImage> {
+    const f = await this.open(resolvedPath, datasetFile, written);
+    try {
+      const data = await f.handle.readFile();
+      return {
+        data,
+        format: f.format,
+        header: readImageHeader(data.subarray(0, HEAD_BYTES)),
+        realPath: f.realPath,
+      };
+    } catch (err) {
+      throw new ImageFileError(`cannot read image file ${f.shown}: ${(err as Error).message}`);
+    } finally {
+      await f.handle.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Checks the image at `resolvedPath` as read() does (root, regular file, size, content) and
+   * leaves it open: what is later read through the handle is the file that was checked, even if
+   * the path is swapped meanwhile. The caller closes the handle.
+   */
+  async open(resolvedPath: string, datasetFile: string, written = resolvedPath): Promise<OpenImage> {
     const root = await this.realRoot(datasetFile);
     let real: string;
     try {
@@ -106,7 +138,7 @@ export class LocalImageReader {
         `${shown} is outside the image root ${root}; pass --image-root to allow another directory (--image-root / allows any)`,
       );
     }
-    let fh: Awaited<ReturnType<typeof open>>;
+    let fh: FileHandle;
     try {
       // O_NONBLOCK: a FIFO must not hang the open (it is refused below as not a regular file).
       fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -132,13 +164,11 @@ export class LocalImageReader {
           `${shown} is not a PNG, JPEG, WebP or GIF image (judged by its content, not its name)`,
         );
       }
-      const data = await fh.readFile();
-      return { data, format, header: readImageHeader(data.subarray(0, HEAD_BYTES)), realPath: real };
+      return { handle: fh, size: st.size, format, realPath: real, shown };
     } catch (err) {
+      await fh.close().catch(() => {});
       if (err instanceof ImageFileError) throw err;
       throw new ImageFileError(`cannot read image file ${shown}: ${(err as Error).message}`);
-    } finally {
-      await fh.close().catch(() => {});
     }
   }
 }

@@ -1,16 +1,33 @@
+import { readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { dataUrlBytes } from '../util/data-url.js';
 import { lowerHelperThreadPriority } from '../util/worker.js';
-import type { EncodeReply, EncodeRequest } from './image-encoder.js';
+import { type EncodeReply, type EncodeRequest, STREAM_CHUNK, STREAM_RAW_CHUNK } from './image-encoder.js';
 
 /** The image encoder's thread (see image-encoder.ts): data URLs back as transferred buffers. */
 lowerHelperThreadPriority();
 const port = parentPort!;
+/** The raw bytes of a streamed chunk, read here and reused. */
+const raw = Buffer.allocUnsafeSlow(STREAM_RAW_CHUNK);
+
 port.on('message', (m: EncodeRequest) => {
   try {
-    const url = dataUrlBytes(m.prefix, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-    const ab = url.buffer as ArrayBuffer;
-    port.postMessage({ id: m.id, url: ab } satisfies EncodeReply, [ab]);
+    if (m.type === 'url') {
+      const url = dataUrlBytes(m.prefix, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      const ab = url.buffer as ArrayBuffer;
+      port.postMessage({ id: m.id, url: ab } satisfies EncodeReply, [ab]);
+      return;
+    }
+    let got = 0;
+    while (got < m.length) {
+      const n = readSync(m.fd, raw, got, m.length - got, m.position + got);
+      if (n === 0) throw new Error('the file changed while the run was reading it');
+      got += n;
+    }
+    const chunk = Buffer.from(m.out ?? new ArrayBuffer(STREAM_CHUNK));
+    const bytes = chunk.write(raw.toString('base64', 0, m.length), 0, 'latin1');
+    const ab = chunk.buffer as ArrayBuffer;
+    port.postMessage({ id: m.id, chunk: ab, bytes } satisfies EncodeReply, [ab]);
   } catch (err) {
     port.postMessage({ id: m.id, error: (err as Error).message } satisfies EncodeReply);
   }

@@ -11,16 +11,28 @@ import { startModuleWorker } from '../util/worker.js';
  */
 export const ENCODE_HERE_BYTES = 64 * 1024;
 
-export interface EncodeRequest {
-  id: number;
-  prefix: string;
-  data: Uint8Array;
-}
-export type EncodeReply = { id: number; url: ArrayBuffer } | { id: number; error: string };
+export type EncodeRequest =
+  | { type: 'url'; id: number; prefix: string; data: Uint8Array }
+  /** Base64 of `length` bytes at `position` of the open file `fd`, into `out` when one is given. */
+  | { type: 'chunk'; id: number; fd: number; position: number; length: number; out?: ArrayBuffer };
+export type EncodeReply =
+  | { id: number; url: ArrayBuffer }
+  | { id: number; chunk: ArrayBuffer; bytes: number }
+  | { id: number; error: string };
+
+/**
+ * Raw bytes per streamed chunk: a multiple of 3, so that the chunks' base64 joined is the whole
+ * file's; 1 MiB encoded.
+ */
+export const STREAM_RAW_CHUNK = 3 * 256 * 1024;
+export const STREAM_CHUNK = (STREAM_RAW_CHUNK / 3) * 4;
 
 let worker: Worker | undefined;
 let nextId = 0;
 const pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+/** Chunk buffers back from finished uploads, handed to the thread again (no allocation per chunk). */
+const freeChunks: ArrayBuffer[] = [];
+const MAX_FREE_CHUNKS = 64;
 
 function encoder(): Worker {
   if (worker) return worker;
@@ -31,6 +43,7 @@ function encoder(): Worker {
     pending.delete(m.id);
     if (pending.size === 0) w.unref();
     if ('error' in m) p.reject(new Error(m.error));
+    else if ('chunk' in m) p.resolve(Buffer.from(m.chunk, 0, m.bytes));
     else p.resolve(Buffer.from(m.url));
   });
   // Every encoding in flight fails with the thread's error (or its exit: none waits forever);
@@ -54,14 +67,34 @@ function encoder(): Worker {
 export function encodeDataUrl(format: string, data: Buffer, handOver = false): Promise<Buffer> {
   const prefix = `data:image/${format};base64,`;
   if (data.length <= ENCODE_HERE_BYTES) return Promise.resolve(dataUrlBytes(prefix, data));
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+  const move = handOver && own ? [data.buffer as ArrayBuffer] : [];
+  return ask((id) => ({ type: 'url', id, prefix, data }), move);
+}
+
+/**
+ * The base64 of `length` bytes (at most STREAM_RAW_CHUNK; a multiple of 3 unless the file ends
+ * there) at `position` of the open file `fd`, read and encoded on the encoder's thread, for
+ * uploads that stream a local image instead of holding its data URL. Give the buffer back with
+ * recycleChunk once the socket has taken it.
+ */
+export function encodeFileChunk(fd: number, position: number, length: number): Promise<Buffer> {
+  const out = freeChunks.pop();
+  return ask((id) => ({ type: 'chunk', id, fd, position, length, out }), out ? [out] : []);
+}
+
+export function recycleChunk(chunk: Buffer): void {
+  const ab = chunk.buffer as ArrayBuffer;
+  if (ab.byteLength === STREAM_CHUNK && freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(ab);
+}
+
+function ask(request: (id: number) => EncodeRequest, transfer: ArrayBuffer[]): Promise<Buffer> {
   const w = encoder();
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     // Held while an encoding is in flight, so that a caller awaiting it keeps the process alive.
     w.ref();
-    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    const move = handOver && own ? [data.buffer as ArrayBuffer] : [];
-    w.postMessage({ id, prefix, data } satisfies EncodeRequest, move);
+    w.postMessage(request(id), transfer);
   });
 }

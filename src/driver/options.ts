@@ -2,7 +2,8 @@ import { goodputProblem } from '../metrics/goodput.js';
 import { UserError } from '../util/errors.js';
 import type { Arrival } from './arrivals.js';
 import { ENDPOINT_TYPES, type EndpointType, endpointOf } from './endpoints/endpoint.js';
-import { DEFAULT_IMAGE_CACHE_MB, parseExtraInputs } from './request.js';
+import { DEFAULT_IMAGE_CACHE_MB } from './local-images.js';
+import { parseExtraInputs } from './request.js';
 import { parseShard, type Shard } from './shard.js';
 import { parseStartAt } from './start-at.js';
 import { redactUrl } from './target.js';
@@ -73,7 +74,7 @@ export interface RunOptions {
   insecure: boolean;
   /** Directory that local image paths of the dataset must lie in (default: the dataset's directory). */
   imageRoot?: string;
-  /** MiB of encoded local images kept for the rows that name them again (least recently used let go). */
+  /** MiB for the data URLs of small local images, kept or in flight (see ImagePathCache); 0 streams every one. */
   imageCacheMb: number;
   /** Bytes of read-ahead rows kept in memory. */
   readAheadBytes?: number;
@@ -277,8 +278,8 @@ export const RUN_OPTION_SPECS = [
     type: 'integer',
     group: 'Workload',
     default: DEFAULT_IMAGE_CACHE_MB,
-    help: 'MiB of encoded local images (path datasets) kept for the rows that name them again, least recently used let go first',
-    check: positiveInt,
+    help: 'MiB of memory for the data URLs of local images (path datasets) under 1 MiB, kept for the rows that name them again or held by uploads in flight; larger images, and those with no room, are streamed from their files as they upload. 0 streams every image',
+    check: nonNegativeInt,
   }),
   spec({
     key: 'skipInvalid',

@@ -1,8 +1,6 @@
-import { ImageFileError, type ImageRootOptions, LocalImageReader } from '../dataset/image-files.js';
-import type { DatasetRow, ImageRef } from '../dataset/types.js';
-import type { ClientHealth } from '../metrics/summary.js';
+import type { DatasetRow } from '../dataset/types.js';
 import { InputError, UserError } from '../util/errors.js';
-import { encodeDataUrl } from './image-encoder.js';
+import type { ImagePathCache, StreamedImage } from './local-images.js';
 
 /**
  * A request body in AIPerf's shape, built once per request as a list of Buffers: the data-URL
@@ -10,10 +8,17 @@ import { encodeDataUrl } from './image-encoder.js';
  * strings or re-encoded), so a 52 MB body costs a few small allocations.
  */
 export interface RequestBody {
-  /** Buffers, and image bytes left in the dataset file (read while the body is uploaded). */
-  parts: Array<Buffer | FileRange>;
+  /**
+   * Buffers, image bytes left in the dataset file and local images streamed from theirs (both read
+   * while the body is uploaded).
+   */
+  parts: BodyPart[];
   length: number;
+  /** Lets go of the local images the body holds; called once its request is over. */
+  release?: () => void;
 }
+
+export type BodyPart = Buffer | FileRange | StreamedImage;
 
 /** `length` bytes at `offset` of `file`. */
 export interface FileRange {
@@ -77,87 +82,6 @@ export function parseExtraInputs(items: readonly string[]): Record<string, unkno
   return out;
 }
 
-/** How the local-image cache of a run fared (path datasets). */
-export type ImageCacheStats = NonNullable<ClientHealth['localImages']>;
-
-/** The default budget of encoded local images: the recipe's working set at concurrency 30 (~1.6 GB) fits. */
-export const DEFAULT_IMAGE_CACHE_MB = 2048;
-
-/**
- * Local image files read and encoded into data URLs, kept for the rows that use them again (a
- * sliding-window dataset names each image in several turns) within a byte budget, the least
- * recently used let go first: the recipe's path-mode dataset names 3.7 GB of encoded images, which
- * a pod's memory limit need not hold. Each file is confined to the image root and must hold a PNG,
- * JPEG, WebP or GIF image by its content (dataset/image-files.ts); a refused file is an InputError
- * naming the row that names it.
- */
-export class ImagePathCache {
-  private readonly files: LocalImageReader;
-  /** In use order, least recent first (a Map keeps insertion order; a hit re-inserts). */
-  private readonly cache = new Map<string, { p: Promise<Buffer | ImageFileError>; bytes: number }>();
-  private readonly evicted = new Set<string>();
-  private bytes = 0;
-  readonly stats: ImageCacheStats;
-
-  /** `root`: the directory local images must lie under (default: each dataset file's own). */
-  constructor(opts: ImageRootOptions & { maxBytes?: number } = {}) {
-    this.files = new LocalImageReader(opts);
-    this.stats = {
-      reads: 0,
-      rereads: 0,
-      hits: 0,
-      maxBytes: opts.maxBytes ?? DEFAULT_IMAGE_CACHE_MB * 2 ** 20,
-    };
-  }
-
-  async get(ref: Extract<ImageRef, { kind: 'path' }>, row: DatasetRow): Promise<Buffer> {
-    const key = `${row.file}\0${ref.resolved}`;
-    let entry = this.cache.get(key);
-    if (entry) {
-      this.stats.hits++;
-      this.cache.delete(key);
-      this.cache.set(key, entry);
-    } else {
-      this.stats.reads++;
-      if (this.evicted.delete(key)) this.stats.rereads++;
-      const fresh = { bytes: 0, p: undefined as unknown as Promise<Buffer | ImageFileError> };
-      fresh.p = this.files.read(ref.resolved, row.file, ref.path).then(
-        async ({ data, format }) => {
-          const url = await encodeDataUrl(format, data, true);
-          if (this.cache.get(key) === fresh) {
-            fresh.bytes = url.length;
-            this.bytes += url.length;
-            this.evict(key);
-          }
-          return url;
-        },
-        (err: unknown) => {
-          if (err instanceof ImageFileError) return err;
-          throw err;
-        },
-      );
-      entry = fresh;
-      this.cache.set(key, entry);
-    }
-    const r = await entry.p;
-    // Every row naming a refused file is refused with its own line.
-    if (r instanceof ImageFileError) throw new InputError(row.file, row.line, 'images', r.message);
-    return r;
-  }
-
-  /** Lets the least recently used images go until the budget holds (never `keep`, just read). */
-  private evict(keep: string): void {
-    for (const [key, e] of this.cache) {
-      if (this.bytes <= this.stats.maxBytes) return;
-      // Still being read (bytes 0) or the image just read: kept.
-      if (key === keep || e.bytes === 0) continue;
-      this.cache.delete(key);
-      this.evicted.add(key);
-      this.bytes -= e.bytes;
-    }
-  }
-}
-
 const P = (s: string) => Buffer.from(s);
 const OPEN_USER_PARTS = P('{"messages":[{"role":"user","content":[');
 const OPEN_USER_STRING = P('{"messages":[{"role":"user","content":');
@@ -188,13 +112,27 @@ export async function buildBody(
   s: BodySettings,
   images: ImagePathCache,
 ): Promise<RequestBody> {
-  const parts: Array<Buffer | FileRange> = [];
-  const urls: Array<Buffer | FileRange> = [];
-  for (const ref of row.images) {
-    if (ref.kind === 'data-url') urls.push(ref.url);
-    else if (ref.kind === 'file-range') urls.push({ file: ref.file, offset: ref.offset, length: ref.length });
-    else if (ref.kind === 'http') urls.push(Buffer.from(ref.url));
-    else urls.push(await images.get(ref, row));
+  const parts: BodyPart[] = [];
+  const urls: BodyPart[][] = [];
+  const releases: Array<() => void> = [];
+  const release = () => {
+    for (const r of releases) r();
+  };
+  try {
+    for (const ref of row.images) {
+      if (ref.kind === 'data-url') urls.push([ref.url]);
+      else if (ref.kind === 'file-range')
+        urls.push([{ file: ref.file, offset: ref.offset, length: ref.length }]);
+      else if (ref.kind === 'http') urls.push([Buffer.from(ref.url)]);
+      else {
+        const image = await images.get(ref, row);
+        releases.push(image.release);
+        urls.push(image.parts);
+      }
+    }
+  } catch (err) {
+    release();
+    throw err;
   }
   const role = row.role && row.role !== 'user' ? row.role : undefined;
   if (urls.length === 0 && row.texts.length === 1) {
@@ -213,7 +151,7 @@ export async function buildBody(
       if (!first) parts.push(COMMA);
       first = false;
       // Data URLs are base64 (no character needs escaping); http URLs are checked below.
-      parts.push(IMAGE_OPEN, url, IMAGE_CLOSE);
+      parts.push(IMAGE_OPEN, ...url, IMAGE_CLOSE);
     }
     parts.push(CLOSE_PARTS);
   }
@@ -222,6 +160,7 @@ export async function buildBody(
   parts.push(P(JSON.stringify(tail).slice(1)));
   for (const ref of row.images) {
     if (ref.kind === 'http' && /["\\\u0000-\u001f]/.test(ref.url)) {
+      release();
       throw new InputError(
         row.file,
         row.line,
@@ -232,5 +171,5 @@ export async function buildBody(
   }
   let length = 0;
   for (const b of parts) length += b.length;
-  return { parts, length };
+  return releases.length > 0 ? { parts, length, release } : { parts, length };
 }

@@ -21,11 +21,11 @@ import type { RecordIdentity } from './client.js';
 import { datasetInfo } from './dataset-info.js';
 import { endpointOf } from './endpoints/endpoint.js';
 import { describeWriteError, exitCode, type UnwrittenFile, writeArtifactsResilient } from './finish.js';
+import { ImagePathCache } from './local-images.js';
 import { Observers, type RunObserver } from './observers.js';
 import { publicConfig, type RunOptions, validateRunOptions } from './options.js';
 import { armGraceDeadline, InFlight, runProfiling, runWarmup } from './phases.js';
 import { preconnect } from './preconnect.js';
-import { ImagePathCache } from './request.js';
 import { SessionRowSource } from './row-source.js';
 import { type RunProgress, RunState } from './run-state.js';
 import { concurrencySchedule } from './schedules/concurrency.js';
@@ -396,7 +396,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       resends: state.resends,
       timeToFirstRequestMs: state.firstRequestMs,
       ...(cpu ? { cpu } : {}),
-      ...(images.stats.reads > 0 ? { localImages: { ...images.stats } } : {}),
+      ...(images.stats.reads + images.stats.streamed > 0 ? { localImages: { ...images.stats } } : {}),
       warnings: [],
     },
   });

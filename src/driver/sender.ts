@@ -5,7 +5,8 @@ import type { RequestRecord } from '../metrics/record.js';
 import { VERSION } from '../version.js';
 import { ConnectionWatch, type RecordIdentity, sendChatRequest } from './client.js';
 import type { Endpoint } from './endpoints/endpoint.js';
-import { type BodySettings, ImagePathCache } from './request.js';
+import { ImagePathCache } from './local-images.js';
+import type { BodySettings } from './request.js';
 import type { Target } from './target.js';
 
 /**
@@ -94,22 +95,25 @@ export function createHttpSender(s: SenderSettings): Sender {
     async send(r) {
       const body = await s.endpoint.buildBody(r.row, s.body, images);
       const requestId = randomUUID();
-      const rec = await sendChatRequest(
-        agent,
-        { ...r.id, requestId },
-        {
-          origin: s.target.origin,
-          path,
-          headers: requestHeaders(postHeaders, requestId, r.correlationId),
-          body,
-          timeoutMs: s.timeoutMs,
-          signal: s.cancel,
-          connections,
-          freshConnection,
-          classify: s.endpoint.classify,
-        },
-      );
-      return rec;
+      try {
+        return await sendChatRequest(
+          agent,
+          { ...r.id, requestId },
+          {
+            origin: s.target.origin,
+            path,
+            headers: requestHeaders(postHeaders, requestId, r.correlationId),
+            body,
+            timeoutMs: s.timeoutMs,
+            signal: s.cancel,
+            connections,
+            freshConnection,
+            classify: s.endpoint.classify,
+          },
+        );
+      } finally {
+        body.release?.();
+      }
     },
     async close() {
       await agent.close().catch(() => {});

@@ -1,6 +1,8 @@
 import { close, open, read } from 'node:fs';
 import { TurnBudget } from '../util/turn-budget.js';
-import type { FileRange, RequestBody } from './request.js';
+import { recycleChunk, STREAM_RAW_CHUNK } from './image-encoder.js';
+import { StreamedImage } from './local-images.js';
+import type { BodyPart, RequestBody } from './request.js';
 
 /**
  * Written to the socket in slices, so that the "sent" stamp follows the socket's backpressure.
@@ -56,9 +58,15 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
   private at = 0;
   private slice: Buffer | undefined;
   private readonly fds = new Map<string, number>();
+  /** A streamed image's encoded chunk being written, and the next one, asked for ahead. */
+  private chunk: Buffer | undefined;
+  private chunkAt = 0;
+  private ahead: { part: number; raw: number; chunk: Promise<Buffer> } | undefined;
   private ended = false;
 
-  constructor(private readonly parts: Array<Buffer | FileRange>) {}
+  constructor(private readonly parts: BodyPart[]) {
+    this.askAhead(0, 0);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -69,10 +77,14 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
       while (this.part < this.parts.length) {
         const p = this.parts[this.part]!;
         if (this.at >= p.length) {
+          // The socket took the last slice (undici asks for the next only then): the chunk is free.
+          if (this.chunk) recycleChunk(this.chunk);
+          this.chunk = undefined;
           this.part++;
           this.at = 0;
           continue;
         }
+        if (p instanceof StreamedImage) return { done: false, value: await this.streamed(p) };
         const n = Math.min(SLICE, p.length - this.at);
         if (Buffer.isBuffer(p)) {
           const piece = n === p.length ? p : p.subarray(this.at, this.at + n);
@@ -99,6 +111,44 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
       // A rejected next() ends a for-await loop without return(): the files close here.
       this.end(false);
       throw err;
+    }
+  }
+
+  /** The next slice of a streamed image, from the chunk being written or the next one. */
+  private async streamed(p: StreamedImage): Promise<Buffer> {
+    if (!this.chunk || this.chunkAt >= this.chunk.length) {
+      if (this.chunk) recycleChunk(this.chunk);
+      this.chunk = undefined;
+      // Chunks are 4/3 of their raw bytes, and each starts at a multiple of 4 of the encoding.
+      const raw = (this.at / 4) * 3;
+      const ahead = this.ahead?.part === this.part && this.ahead.raw === raw ? this.ahead.chunk : undefined;
+      this.chunk = await (ahead ?? chunkOf(p, raw));
+      this.chunkAt = 0;
+      this.askAhead(this.part, raw + STREAM_RAW_CHUNK);
+    }
+    const n = Math.min(SLICE, this.chunk.length - this.chunkAt);
+    const wait = uploadBudget.take();
+    if (wait) await wait;
+    const piece = this.chunk.subarray(this.chunkAt, this.chunkAt + n);
+    this.chunkAt += n;
+    this.at += n;
+    return piece;
+  }
+
+  /**
+   * Asks for the streamed chunk after the one at hand: the next of part `part` from raw offset
+   * `raw`, or else the first of the next streamed image, so that the socket never waits for it.
+   */
+  private askAhead(part: number, raw: number): void {
+    this.ahead = undefined;
+    for (let i = part; i < this.parts.length; i++, raw = 0) {
+      const p = this.parts[i];
+      if (!(p instanceof StreamedImage) || raw >= p.rawLength) continue;
+      const chunk = chunkOf(p, raw);
+      // Awaited with its slice; an upload that ends first leaves it unread.
+      chunk.catch(() => {});
+      this.ahead = { part: i, raw, chunk };
+      return;
     }
   }
 
@@ -129,7 +179,15 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
     this.fds.clear();
     if (this.slice && clean && freeSlices.length < MAX_FREE_SLICES) freeSlices.push(this.slice);
     this.slice = undefined;
+    // After an error a write may still hold the chunk: it is not handed out again.
+    this.chunk = undefined;
+    this.ahead = undefined;
   }
+}
+
+/** The chunk of `p` from raw offset `raw`. */
+function chunkOf(p: StreamedImage, raw: number): Promise<Buffer> {
+  return p.chunk(raw, Math.min(STREAM_RAW_CHUNK, p.rawLength - raw));
 }
 
 /** `length` bytes at `position` into the start of `buf`; fewer only when the file ended first. */

@@ -41,10 +41,18 @@ export function clientWarnings(s: Summary): string[] {
     );
   }
   const images = c.localImages;
+  const budget = images && `${Math.round(images.maxBytes / 2 ** 20)} MiB`;
   if (images && images.rereads > 0) {
     out.push(
-      `${images.rereads} of ${images.reads} local image reads were of images the ${Math.round(images.maxBytes / 2 ** 20)} MiB image cache ` +
+      `${images.rereads} of ${images.reads} local image reads were of images the ${budget} image cache ` +
         'had let go: each is a file read and a base64 encode again; raise --image-cache-mb if memory allows',
+    );
+  }
+  // With --image-cache-mb 0 streaming is what was asked for.
+  if (images?.noRoom && images.maxBytes > 0) {
+    out.push(
+      `${images.noRoom} local image uses found no room in --image-cache-mb ${budget} and were streamed: ` +
+        'read and encoded again while they uploaded, which costs CPU; raise it if memory allows',
     );
   }
   return out;

@@ -45,10 +45,19 @@ export interface ClientHealth {
   /** Connections opened before the first timed request (--preconnect). */
   preconnected?: number;
   /**
-   * Local image files of a path dataset: read and encoded, read again after the image cache let
-   * them go (--image-cache-mb), served from the cache, and the cache's budget in bytes.
+   * Local image files of a path dataset: read and encoded whole for the cache, read again after
+   * the cache let them go (--image-cache-mb), served from the cache, streamed (read and encoded
+   * again as they upload: images of a MiB or more, and smaller ones with no room), streamed for
+   * want of room, and the budget in bytes.
    */
-  localImages?: { reads: number; rereads: number; hits: number; maxBytes: number };
+  localImages?: {
+    reads: number;
+    rereads: number;
+    hits: number;
+    streamed?: number;
+    noRoom?: number;
+    maxBytes: number;
+  };
   /** Milliseconds from process start to the first request handed to the client (warm-up included). */
   timeToFirstRequestMs?: number;
   /** How busy this process, the host and the container's CPU quota were while the run measured. */

@@ -1,5 +1,6 @@
 import type { DatasetRow } from '../../dataset/types.js';
-import type { BodySettings, ImagePathCache, RequestBody } from '../request.js';
+import type { ImagePathCache } from '../local-images.js';
+import type { BodySettings, RequestBody } from '../request.js';
 import type { EventData, EventInfo } from '../sse.js';
 import { chatEndpoint } from './chat.js';
 import { completionsEndpoint } from './completions.js';
