@@ -144,10 +144,15 @@ export class LocalImageReader {
       fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      // Not the file's fault: a run holds one file open per large image in flight.
+      const hint =
+        code === 'EMFILE' || code === 'ENFILE'
+          ? ' (too many open files: a run holds one per large image in flight, about the concurrency times the images per row; raise `ulimit -n`)'
+          : '';
       throw new ImageFileError(
         code === 'ELOOP'
           ? `${shown} changed into a symlink while it was checked`
-          : `cannot open image file ${shown}: ${code ?? (err as Error).message}`,
+          : `cannot open image file ${shown}: ${code ?? (err as Error).message}${hint}`,
       );
     }
     try {
