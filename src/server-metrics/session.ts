@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
-import { Agent, request } from 'undici';
 import { describeWriteError, type UnwrittenFile } from '../driver/finish.js';
 import type { ServerMetricsFormat } from '../driver/options.js';
 import { redactUrl } from '../driver/target.js';
@@ -15,6 +14,7 @@ import {
   SERVER_METRICS_FILES,
   type ServerMetricsExport,
 } from './export.js';
+import { MetricsGetter } from './http-get.js';
 import { parsePrometheusText } from './parse.js';
 import { SeriesStore } from './store.js';
 import type { MetricFamily, MetricSample } from './types.js';
@@ -101,7 +101,7 @@ export function metricsUrl(spec: string): string {
 
 export class ScrapeSession {
   private readonly store = new SeriesStore();
-  private readonly agent: Agent;
+  private readonly http = new MetricsGetter();
   private readonly state: EndpointState[];
   private readonly benchmarkId = randomUUID();
   private timer: NodeJS.Timeout | undefined;
@@ -116,7 +116,6 @@ export class ScrapeSession {
   private stopped = false;
 
   constructor(private readonly o: SessionOptions) {
-    this.agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
     this.state = o.endpoints.map((url) => ({
       url,
       display: redactUrl(url),
@@ -194,7 +193,7 @@ export class ScrapeSession {
     for (const s of this.state) abandon(s);
     await this.settled();
     const endNs = this.now() + 1;
-    await this.agent.close().catch(() => {});
+    this.http.close();
     const unwritten: UnwrittenFile[] = [];
     const files: string[] = [];
     const closeStream = (s: WriteStream | Gzip) =>
@@ -311,19 +310,18 @@ export class ScrapeSession {
     s.firstFetchNs ??= sentNs;
     s.lastFetchNs = sentNs;
     let body: string;
-    let firstByteNs: number;
+    let firstByteNs = 0;
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await request(s.url, {
-        dispatcher: this.agent,
-        method: 'GET',
-        headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abort.signal]),
+      const res = await this.http.get(s.url, {
+        accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1',
+        signal: AbortSignal.any([timeout, abort.signal]),
+        maxBytes: MAX_BODY_BYTES,
+        onHeaders: () => {
+          firstByteNs = this.now();
+        },
       });
-      firstByteNs = this.now();
-      if (res.statusCode === 404) {
-        await res.body.dump();
+      if (res.status === 404) {
         if (!s.saidMissing) {
           s.saidMissing = true;
           this.o.log(
@@ -334,30 +332,15 @@ export class ScrapeSession {
         s.errors.set('HTTP 404', (s.errors.get('HTTP 404') ?? 0) + 1);
         return false;
       }
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        this.fail(s, `HTTP ${res.statusCode}`);
+      if (res.status !== 200 || res.body === undefined) {
+        this.fail(s, `HTTP ${res.status}`);
         return false;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of res.body) {
-        size += (c as Buffer).length;
-        if (size > MAX_BODY_BYTES) {
-          res.body.destroy();
-          throw new Error(`body larger than ${MAX_BODY_BYTES} bytes`);
-        }
-        chunks.push(c as Buffer);
-      }
-      body = Buffer.concat(chunks).toString('utf8');
+      body = res.body;
     } catch (err) {
       const e = err as Error & { code?: string };
       const ended = abort.signal.aborted;
-      const timedOut =
-        !ended &&
-        (e.name === 'TimeoutError' ||
-          e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-          e.code === 'UND_ERR_BODY_TIMEOUT');
+      const timedOut = !ended && timeout.aborted;
       this.fail(
         s,
         ended
