@@ -64,7 +64,8 @@ const BUSY_HOST = 0.85;
 /**
  * Why the event loop may have stalled, from the CPU figures of the run: a container's quota that
  * throttled it, a host with no CPU to spare (the scheduler makes a ready thread wait its turn,
- * milliseconds, whatever the thread's own work), or neither (the client's own work).
+ * milliseconds, whatever the thread's own work), or neither on average, which leaves bursts (of
+ * the client's own work or of other processes) that averages over the run cannot show.
  */
 export function cpuCause(c: CpuUse): string {
   const own = `mmload used ${c.processCores.toFixed(2)} cores`;
@@ -77,9 +78,9 @@ export function cpuCause(c: CpuUse): string {
   }
   const host =
     c.hostBusy !== undefined
-      ? `the host's ${c.hostCpus} CPUs were ${(100 * c.hostBusy).toFixed(0)} % busy, `
+      ? `the host's ${c.hostCpus} CPUs were ${(100 * c.hostBusy).toFixed(0)} % busy and `
       : '';
-  return `${host}${own}: the client's own work held it (lower the concurrency and re-run)`;
+  return `${host}${own} on average, which does not explain it: the stalls came in bursts, of the client's own work (garbage collection, many streams at once) or of other processes; lower the concurrency and re-run`;
 }
 
 /** The part of perf_hooks' IntervalHistogram that loopDelayStats reads (nanoseconds). */
