@@ -12,7 +12,7 @@ import { readDataset } from '../src/dataset/reader.js';
 import type { DatasetRow } from '../src/dataset/types.js';
 import { sendChatRequest } from '../src/driver/client.js';
 import { ImagePathCache } from '../src/driver/local-images.js';
-import { buildBody } from '../src/driver/request.js';
+import { buildBody, type RequestBody } from '../src/driver/request.js';
 import { SessionRowSource } from '../src/driver/row-source.js';
 import { dispatchBody } from '../src/driver/upload.js';
 
@@ -94,7 +94,22 @@ test('file-range bodies through undici to a server: every byte arrives, 24 uploa
         .digest('hex'),
     );
   }
-  const got = new Map<string, string>();
+  for (const row of rows) assert.equal(row.images[0]!.kind, 'file-range');
+  const got = await uploadAll(rows, (row) => buildBody(row, settings, new ImagePathCache()));
+  assert.equal(got.size, 24);
+  for (const [k, v] of expected) assert.deepEqual(got.get(k), [v], `${k}: the server received other bytes`);
+});
+
+/**
+ * Sends every row's body at once through undici (8 connections) to a server that hashes what it
+ * receives, and returns the hashes by the "row N" text each body holds; every request must succeed.
+ * `bodyOf` builds a body; it is released once its request is over.
+ */
+async function uploadAll(
+  rows: DatasetRow[],
+  bodyOf: (row: DatasetRow) => Promise<RequestBody>,
+): Promise<Map<string, string[]>> {
+  const got = new Map<string, string[]>();
   const server = createServer((req, res) => {
     const h = createHash('sha256');
     let text = '';
@@ -103,7 +118,8 @@ test('file-range bodies through undici to a server: every byte arrives, 24 uploa
       if (text.length < 200) text += d.toString('latin1', 0, 200);
     });
     req.on('end', () => {
-      got.set(/row \d+/.exec(text)![0], h.digest('hex'));
+      const key = /row \d+/.exec(text)![0];
+      got.set(key, [...(got.get(key) ?? []), h.digest('hex')]);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n');
     });
@@ -114,23 +130,41 @@ test('file-range bodies through undici to a server: every byte arrives, 24 uploa
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const recs = await Promise.all(
       rows.map(async (row, i) => {
-        assert.equal(row.images[0]!.kind, 'file-range');
-        const body = await buildBody(row, settings, new ImagePathCache());
-        return sendChatRequest(
-          agent,
-          { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
-          { origin, path: '/v1/chat/completions', headers: ['content-type', 'application/json'], body },
-        );
+        const body = await bodyOf(row);
+        try {
+          return await sendChatRequest(
+            agent,
+            { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
+            { origin, path: '/v1/chat/completions', headers: ['content-type', 'application/json'], body },
+          );
+        } finally {
+          body.release?.();
+        }
       }),
     );
     for (const r of recs) assert.equal(r.error, undefined, r.error?.message);
-    assert.equal(got.size, 24);
-    for (const [k, v] of expected) assert.equal(got.get(k), v, `${k}: the server received other bytes`);
+    return got;
   } finally {
     await agent.close();
     server.close();
   }
-});
+}
+
+/** Open file descriptors of this process, once pending closes have run. */
+async function openFds(): Promise<number> {
+  await new Promise((r) => setTimeout(r, 50));
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Reads an upload to its end: it must fail because its file shrank under it (`prefix`: the file named). */
+async function failsOnShrunkFile(it: AsyncIterator<Buffer>, prefix = ''): Promise<void> {
+  await assert.rejects(
+    async () => {
+      for (let r = await it.next(); !r.done; r = await it.next());
+    },
+    new RegExp(`${prefix}the file changed while the run was reading it`),
+  );
+}
 
 test('an upload stopped early or failing on a shrunk file closes its files', async (t) => {
   if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
@@ -141,26 +175,20 @@ test('an upload stopped early or failing on a shrunk file closes its files', asy
   const src = new SessionRowSource(path, { budgetBytes: 1 });
   const row = (await src.nextRow((await src.nextSession())!))!;
   await src.close();
-  const fds = async () => {
-    await new Promise((r) => setTimeout(r, 50)); // closes are asynchronous
-    return readdirSync('/proc/self/fd').length;
-  };
-  const before = await fds();
+  const before = await openFds();
   // A consumer that stops after one slice (for-await calls return(), as undici's does on a socket error).
   for await (const _ of dispatchBody(
     await buildBody(row, settings, new ImagePathCache()),
   ) as AsyncIterable<Buffer>)
     break;
-  assert.equal(await fds(), before, 'return() closed the file');
+  assert.equal(await openFds(), before, 'return() closed the file');
   // The file shrinks under a started upload: the read comes up short, which is an error.
   const upload = dispatchBody(await buildBody(row, settings, new ImagePathCache())) as AsyncIterable<Buffer>;
   const it = upload[Symbol.asyncIterator]();
   await it.next();
   await truncate(path, 1000);
-  await assert.rejects(async () => {
-    for (let r = await it.next(); !r.done; r = await it.next());
-  }, /the file changed while the run was reading it/);
-  assert.equal(await fds(), before, 'the failed upload closed the file');
+  await failsOnShrunkFile(it);
+  assert.equal(await openFds(), before, 'the failed upload closed the file');
 });
 
 /** A file that starts like a JPEG (the content check) and then holds `bytes` random bytes in all. */
@@ -222,41 +250,10 @@ test('local images streamed: the body is byte for byte the one with the URL in m
   assert.equal(none.stats.streamed, 8);
   assert.equal(none.heldBytes, 0);
   // Through undici, all rows at once, twice each: the streamed chunks and their buffers are shared.
-  const got: string[] = [];
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (d: Buffer) => parts.push(d));
-    req.on('end', () => {
-      const body = Buffer.concat(parts);
-      const key = /row \d+/.exec(body.toString('latin1', 0, 200))![0];
-      got.push(body.equals(expected.get(key)!) ? 'same' : `${key} differs`);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: [DONE]\n\n');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const agent = new Agent({ connections: 8 });
-  try {
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const recs = await Promise.all(
-      [...rows, ...rows].map(async (row, i) => {
-        const body = await buildBody(row, settings, none);
-        try {
-          return await sendChatRequest(
-            agent,
-            { index: i, sessionId: row.sessionId!, turn: 0, line: row.line, warmup: false },
-            { origin, path: '/v1/chat/completions', headers: ['content-type', 'application/json'], body },
-          );
-        } finally {
-          body.release?.();
-        }
-      }),
-    );
-    for (const r of recs) assert.equal(r.error, undefined, r.error?.message);
-    assert.deepEqual(got, Array(8).fill('same'));
-  } finally {
-    await agent.close();
-    server.close();
+  const got = await uploadAll([...rows, ...rows], (row) => buildBody(row, settings, none));
+  for (const [k, v] of expected) {
+    const hash = createHash('sha256').update(v).digest('hex');
+    assert.deepEqual(got.get(k), [hash, hash], `${k}: the server received other bytes`);
   }
 });
 
@@ -275,22 +272,16 @@ test('a streamed local image: its file closes when the request is over, and a fi
     byteLength: 0,
   };
   const none = new ImagePathCache({ root: dir, maxBytes: 0 });
-  const fds = async () => {
-    await new Promise((r) => setTimeout(r, 50)); // closes are asynchronous
-    return readdirSync('/proc/self/fd').length;
-  };
-  const before = await fds();
+  const before = await openFds();
   const body = await buildBody(row, settings, none);
-  assert.equal(await fds(), before + 1, 'held open from the check to the upload');
+  assert.equal(await openFds(), before + 1, 'held open from the check to the upload');
   body.release?.();
-  assert.equal(await fds(), before, 'closed once the request is over');
+  assert.equal(await openFds(), before, 'closed once the request is over');
   const b2 = await buildBody(row, settings, none);
   const it = (dispatchBody(b2) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   await it.next();
   await truncate(path, 1000);
-  await assert.rejects(async () => {
-    for (let r = await it.next(); !r.done; r = await it.next());
-  }, /a\.jpg: the file changed while the run was reading it/);
+  await failsOnShrunkFile(it, String.raw`a\.jpg: `);
   b2.release?.();
-  assert.equal(await fds(), before, 'closed after the failed upload');
+  assert.equal(await openFds(), before, 'closed after the failed upload');
 });
