@@ -16,7 +16,7 @@ export const DEFAULT_IMAGE_CACHE_MB = 256;
  * path dataset (10.4 MB URLs) held 2.4 GB at concurrency 30 (150 images in flight), and its
  * client's event loop stalled more (p99 12-16 ms against 6-10 ms streamed: 10 MB buffers crossing
  * threads, and garbage collections for their external memory); its uploads took no longer
- * streamed, at ~0.35 more cores for encoding each image again per row (bench/driver-path-images.ts).
+ * streamed, at ~0.3 more cores for encoding each image again per row (bench/driver-path-images.ts).
  * A smaller image is one chunk: kept, it saves a thread round trip per use.
  */
 export const STREAM_FROM_BYTES = 2 ** 20;
