@@ -123,6 +123,9 @@ const result = {
   wallS: run.seconds,
   peakRssMB: run.maxRssMB,
   firstRequestMs: summary.mmload.client.timeToFirstRequestMs,
+  // The upload of each 52 MB body (start -> last byte taken by the socket): what pacing the
+  // upload for the stamps' sake costs.
+  uploadP50Ms: summary.mmload_upload_time?.p50,
   loopDelayP99Ms: loop.p99,
   loopDelayMaxMs: loop.max,
   ttftAbsErrP99Ms: quantile(abs(ttftErr), 0.99),
