@@ -290,6 +290,15 @@ test('TLS with a self-signed certificate: refused by default, accepted with --ca
         ...extra,
       ]);
       assert.equal(r.code, 0, r.stderr);
+      // The /metrics scrapes of the same endpoint go through the same TLS settings: the server (no
+      // metrics server) answers them, where they used to fail on its certificate.
+      const scraped = JSON.parse(await readFile(join(dir, flag, 'server_metrics_export.json'), 'utf8'));
+      const info = Object.values(scraped.summary.endpoint_info)[0] as {
+        total_fetches: number;
+        errors?: object;
+      };
+      assert.ok(info.total_fetches > 0);
+      assert.ok(!/cert/i.test(JSON.stringify(info.errors ?? {})), `${flag}: ${JSON.stringify(info.errors)}`);
     }
   });
 });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { MetricsGetter } from '../src/server-metrics/http-get.js';
+import { selfSignedCert } from './fault-server.js';
 
 test('metrics GET: body, status, size limit, abort, one kept-alive connection', async () => {
   const sockets = new Set<unknown>();
@@ -49,6 +51,33 @@ test('metrics GET: body, status, size limit, abort, one kept-alive connection', 
     await assert.rejects(g.get('http://127.0.0.1:1/metrics', opts()), { code: 'ECONNREFUSED' });
   } finally {
     g.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test('metrics GET over https: a self-signed endpoint is refused unless --insecure or its --ca-cert is given', async () => {
+  const { key, cert } = selfSignedCert();
+  const server = createHttpsServer({ key, cert }, (_req, res) => res.end('vllm:num_requests_running 1\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const o = {
+    accept: 'text/plain',
+    signal: new AbortController().signal,
+    maxBytes: 1000,
+    onHeaders: () => {},
+  };
+  const getters = [
+    new MetricsGetter(),
+    new MetricsGetter({ rejectUnauthorized: false }),
+    new MetricsGetter({ ca: cert }),
+  ];
+  try {
+    await assert.rejects(getters[0]!.get(url, o), /self[- ]signed/i);
+    assert.deepEqual(await getters[1]!.get(url, o), { status: 200, body: 'vllm:num_requests_running 1\n' });
+    assert.deepEqual(await getters[2]!.get(url, o), { status: 200, body: 'vllm:num_requests_running 1\n' });
+  } finally {
+    for (const g of getters) g.close();
     server.closeAllConnections();
     server.close();
   }

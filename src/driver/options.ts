@@ -201,7 +201,7 @@ export const RUN_OPTION_SPECS = [
     flag: 'ca-cert',
     type: 'string',
     group: 'Endpoint',
-    help: 'https: PEM file of the certificate authority that signed the server certificate',
+    help: 'https: PEM file of the certificate authority that signed the server certificate (requests and /metrics scrapes)',
   }),
   spec({
     key: 'insecure',
@@ -209,7 +209,7 @@ export const RUN_OPTION_SPECS = [
     type: 'boolean',
     group: 'Endpoint',
     default: false,
-    help: 'https: accept any server certificate (self-signed, other host name): encrypted, not authenticated',
+    help: 'https: accept any server certificate (self-signed, other host name): encrypted, not authenticated (requests and /metrics scrapes)',
   }),
   spec({
     key: 'timeoutS',

@@ -9,7 +9,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  */
 export class MetricsGetter {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-  private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
+  private readonly https: HttpsAgent;
+
+  /** `tls`: the run's --ca-cert / --insecure, for https endpoints. */
+  constructor(tls?: { ca?: string; rejectUnauthorized?: boolean }) {
+    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 1, ...tls });
+  }
 
   /**
    * Resolves with the status and, for a 200, the body (at most `maxBytes`); `onHeaders` is called

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ObservedPhase, ObserverResult, ObserverStart, RunObserver } from '../driver/observers.js';
 import type { RunOptions } from '../driver/options.js';
+import { type TlsSettings, tlsConnectOptions } from '../driver/target.js';
 import { startModuleWorker } from '../util/worker.js';
 import type { ServerMetricsFormat, SessionOptions, SessionResult } from './session.js';
 import { metricsUrl } from './session.js';
@@ -39,6 +40,8 @@ export class ServerMetricsObserver implements RunObserver {
       intervalS: number;
       formats: readonly ServerMetricsFormat[];
       inputConfig?: Record<string, unknown>;
+      /** --ca-cert / --insecure, which hold for the scrapes of https endpoints too. */
+      tls?: TlsSettings;
     },
   ) {}
 
@@ -74,6 +77,7 @@ export class ServerMetricsObserver implements RunObserver {
       formats: this.opts.formats,
       monoToEpochNs: ctx.monoToEpochNs,
       inputConfig: this.opts.inputConfig,
+      tls: this.opts.tls && (await tlsConnectOptions(this.opts.tls)),
     };
     try {
       await this.request({ type: 'start', options }, 'started');
@@ -120,6 +124,7 @@ export function serverMetricsObservers(o: RunOptions): RunObserver[] {
       endpoints,
       intervalS: o.serverMetricsInterval,
       formats: o.serverMetricsFormats,
+      tls: { caCert: o.caCert, insecure: o.insecure },
     }),
   ];
 }

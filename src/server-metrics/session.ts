@@ -44,6 +44,8 @@ export interface SessionOptions {
   log: (line: string) => void;
   /** Run options to record as input_config. */
   inputConfig?: Record<string, unknown>;
+  /** TLS options for https endpoints (--ca-cert, --insecure). */
+  tls?: { ca?: string; rejectUnauthorized?: boolean };
   /**
    * After the drain, a last scrape this long after the first: servers update some counters a moment
    * after the last byte (llama.cpp when it frees a slot), as AIPerf's COLLECTION_FLUSH_PERIOD allows for.
@@ -101,7 +103,7 @@ export function metricsUrl(spec: string): string {
 
 export class ScrapeSession {
   private readonly store = new SeriesStore();
-  private readonly http = new MetricsGetter();
+  private readonly http: MetricsGetter;
   private readonly state: EndpointState[];
   private readonly benchmarkId = randomUUID();
   private timer: NodeJS.Timeout | undefined;
@@ -116,6 +118,7 @@ export class ScrapeSession {
   private stopped = false;
 
   constructor(private readonly o: SessionOptions) {
+    this.http = new MetricsGetter(o.tls);
     this.state = o.endpoints.map((url) => ({
       url,
       display: redactUrl(url),
