@@ -1,6 +1,6 @@
-import { readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { dataUrlBytes } from '../util/data-url.js';
+import { readFdRangeIntoSync } from '../util/read-range.js';
 import { lowerHelperThreadPriority } from '../util/worker.js';
 import { type EncodeReply, type EncodeRequest, STREAM_CHUNK, STREAM_RAW_CHUNK } from './image-encoder.js';
 
@@ -18,12 +18,8 @@ port.on('message', (m: EncodeRequest) => {
       port.postMessage({ id: m.id, url: ab } satisfies EncodeReply, [ab]);
       return;
     }
-    let got = 0;
-    while (got < m.length) {
-      const n = readSync(m.fd, raw, got, m.length - got, m.position + got);
-      if (n === 0) throw new Error('the file changed while the run was reading it');
-      got += n;
-    }
+    if (readFdRangeIntoSync(m.fd, raw, m.position, m.length) !== m.length)
+      throw new Error('the file changed while the run was reading it');
     const chunk = Buffer.from(m.out ?? new ArrayBuffer(STREAM_CHUNK));
     const bytes = chunk.write(raw.toString('base64', 0, m.length), 0, 'latin1');
     const ab = chunk.buffer as ArrayBuffer;

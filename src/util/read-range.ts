@@ -1,3 +1,4 @@
+import { read, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -32,6 +33,35 @@ export async function readRangeInto(
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
+  }
+  return done;
+}
+
+/**
+ * readRangeInto on a plain file descriptor with a callback read: no FileHandle promise and result
+ * objects per read, for the upload's 200 slices of every 52 MB body (driver/upload.ts).
+ */
+export function readFdRangeInto(fd: number, buf: Buffer, position: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    const step = () =>
+      read(fd, buf, done, length - done, position + done, (err, n) => {
+        if (err) return reject(err);
+        done += n;
+        if (n === 0 || done === length) resolve(done);
+        else step();
+      });
+    step();
+  });
+}
+
+/** readRangeInto with synchronous reads, for a thread of its own (the image encoder's). */
+export function readFdRangeIntoSync(fd: number, buf: Buffer, position: number, length: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
   }
   return done;
 }
