@@ -1,9 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
-import { ImageFileError, type ImageRootOptions, LocalImageReader } from '../dataset/image-files.js';
+import {
+  ImageFileError,
+  type ImageRootOptions,
+  LocalImageReader,
+  type OpenImage,
+} from '../dataset/image-files.js';
 import type { DatasetRow, ImageRef } from '../dataset/types.js';
 import type { ClientHealth } from '../metrics/summary.js';
 import { InputError } from '../util/errors.js';
-import { encodeDataUrl, encodeFileChunk } from './image-encoder.js';
+import { encodeDataUrl, encodeFileChunk, STREAM_RAW_CHUNK } from './image-encoder.js';
 
 /** How the local images of a run fared (path datasets). */
 export type ImageCacheStats = Required<NonNullable<ClientHealth['localImages']>>;
@@ -42,11 +47,15 @@ export class StreamedImage {
     this.length = 4 * Math.ceil(rawLength / 3);
   }
 
-  /** The base64 of `length` raw bytes at `position` (see encodeFileChunk); recycle it after use. */
-  async chunk(position: number, length: number): Promise<Buffer> {
+  /**
+   * The base64 of the chunk of raw bytes from `position` (a multiple of STREAM_RAW_CHUNK) to the
+   * next chunk or the file's end (see encodeFileChunk); recycle it after use.
+   */
+  async chunk(position: number): Promise<Buffer> {
     if (this.closed) throw new Error(`${this.name}: read after its request ended`);
     this.reading++;
     try {
+      const length = Math.min(STREAM_RAW_CHUNK, this.rawLength - position);
       return await encodeFileChunk(this.handle.fd, position, length);
     } catch (err) {
       throw new Error(`${this.name}: ${(err as Error).message}`);
@@ -130,7 +139,7 @@ export class ImagePathCache {
       this.cache.set(key, hit);
       return this.pinned(key, hit);
     }
-    let image: Awaited<ReturnType<LocalImageReader['open']>>;
+    let image: OpenImage;
     try {
       image = await this.files.open(ref.resolved, row.file, ref.path);
     } catch (err) {

@@ -1,4 +1,5 @@
-import { close, open, read } from 'node:fs';
+import { close, open } from 'node:fs';
+import { readFdRangeInto } from '../util/read-range.js';
 import { TurnBudget } from '../util/turn-budget.js';
 import { recycleChunk, STREAM_RAW_CHUNK } from './image-encoder.js';
 import { StreamedImage } from './local-images.js';
@@ -100,7 +101,7 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
         this.slice ??= freeSlices.pop() ?? Buffer.allocUnsafeSlow(SLICE);
         const wait = uploadBudget.take();
         if (wait) await wait;
-        if ((await readFully(fd, this.slice, n, p.offset + this.at)) !== n)
+        if ((await readFdRangeInto(fd, this.slice, p.offset + this.at, n)) !== n)
           throw new Error(`${p.file}: the file changed while the run was reading it`);
         this.at += n;
         return { done: false, value: n === SLICE ? this.slice : this.slice.subarray(0, n) };
@@ -122,7 +123,7 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
       // Chunks are 4/3 of their raw bytes, and each starts at a multiple of 4 of the encoding.
       const raw = (this.at / 4) * 3;
       const ahead = this.ahead?.part === this.part && this.ahead.raw === raw ? this.ahead.chunk : undefined;
-      this.chunk = await (ahead ?? chunkOf(p, raw));
+      this.chunk = await (ahead ?? p.chunk(raw));
       this.chunkAt = 0;
       this.askAhead(this.part, raw + STREAM_RAW_CHUNK);
     }
@@ -144,7 +145,7 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
     for (let i = part; i < this.parts.length; i++, raw = 0) {
       const p = this.parts[i];
       if (!(p instanceof StreamedImage) || raw >= p.rawLength) continue;
-      const chunk = chunkOf(p, raw);
+      const chunk = p.chunk(raw);
       // Awaited with its slice; an upload that ends first leaves it unread.
       chunk.catch(() => {});
       this.ahead = { part: i, raw, chunk };
@@ -183,26 +184,6 @@ class SliceUpload implements AsyncIterableIterator<Buffer> {
     this.chunk = undefined;
     this.ahead = undefined;
   }
-}
-
-/** The chunk of `p` from raw offset `raw`. */
-function chunkOf(p: StreamedImage, raw: number): Promise<Buffer> {
-  return p.chunk(raw, Math.min(STREAM_RAW_CHUNK, p.rawLength - raw));
-}
-
-/** `length` bytes at `position` into the start of `buf`; fewer only when the file ended first. */
-function readFully(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    const step = () =>
-      read(fd, buf, done, length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        done += n;
-        if (n === 0 || done === length) resolve(done);
-        else step();
-      });
-    step();
-  });
 }
 
 const ignore = () => {};
