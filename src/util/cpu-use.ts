@@ -110,39 +110,55 @@ function divide(v: number | undefined, by: number): number | undefined {
   return v === undefined ? undefined : v / by;
 }
 
-/** This process's cgroup, v2 first; undefined where none can be read (not Linux, no cgroupfs). */
-function readCgroup(): CgroupCpu | undefined {
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
+/** A file's text, or undefined where it cannot be read. */
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The directory of this process's cgroup CPU counters, and how to read its quota. */
+interface CgroupDir {
+  dir: string;
+  quota(): number | undefined;
+}
+
+const v2Quota = (dir: string) => {
+  const max = read(`${dir}/cpu.max`);
+  return max ? parseCpuMax(max) : undefined;
+};
+const v1Quota = (dir: string) =>
+  quotaCores(Number(read(`${dir}/cpu.cfs_quota_us`)), Number(read(`${dir}/cpu.cfs_period_us`)));
+
+/** Found once per process (a process does not move between cgroups during a run); null: none. */
+let cgroupDir: CgroupDir | null | undefined;
+
+/** This process's cgroup, v2 first; null where none has throttling counters (not Linux, no cgroupfs). */
+function findCgroupDir(): CgroupDir | null {
   const own = read('/proc/self/cgroup');
-  if (own === undefined) return undefined;
+  if (own === undefined) return null;
+  // Without the cpu controller, v2's cpu.stat has usage only: no throttling to report.
+  const counts = (dir: string) => {
+    const stat = read(`${dir}/cpu.stat`);
+    return stat !== undefined && parseCpuStat(stat) !== undefined;
+  };
   const v2Path = /^0::(.*)$/m.exec(own)?.[1];
   for (const dir of [v2Path && `/sys/fs/cgroup${v2Path}`, '/sys/fs/cgroup']) {
-    if (!dir) continue;
-    const stat = read(`${dir}/cpu.stat`);
-    // Without the cpu controller, v2's cpu.stat has usage only: no throttling to report.
-    const parsed = stat ? parseCpuStat(stat) : undefined;
-    if (!parsed) continue;
-    const max = read(`${dir}/cpu.max`);
-    return { ...parsed, limitCores: max ? parseCpuMax(max) : undefined };
+    if (dir && counts(dir)) return { dir, quota: () => v2Quota(dir) };
   }
   const v1Path = /^\d+:[^:]*\bcpu\b[^:]*:(.*)$/m.exec(own)?.[1] ?? '/';
   for (const base of ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct']) {
-    for (const dir of [`${base}${v1Path}`, base]) {
-      const stat = read(`${dir}/cpu.stat`);
-      const parsed = stat ? parseCpuStat(stat) : undefined;
-      if (!parsed) continue;
-      const limit = quotaCores(
-        Number(read(`${dir}/cpu.cfs_quota_us`)),
-        Number(read(`${dir}/cpu.cfs_period_us`)),
-      );
-      return { ...parsed, limitCores: limit };
-    }
+    for (const dir of [`${base}${v1Path}`, base]) if (counts(dir)) return { dir, quota: () => v1Quota(dir) };
   }
-  return undefined;
+  return null;
+}
+
+function readCgroup(): CgroupCpu | undefined {
+  if (cgroupDir === undefined) cgroupDir = findCgroupDir();
+  if (cgroupDir === null) return undefined;
+  const stat = read(`${cgroupDir.dir}/cpu.stat`);
+  const parsed = stat ? parseCpuStat(stat) : undefined;
+  return parsed && { ...parsed, limitCores: cgroupDir.quota() };
 }
