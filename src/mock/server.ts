@@ -50,7 +50,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   // Body reads taken per event-loop turn, all uploads together; the rest of the uploads pause
   // until a later turn, so the token timers run in between (see INGEST_READS_PER_TURN).
   const ingestBudget = new TurnBudget(INGEST_READS_PER_TURN);
-  const phase = new PollPhaseClock();
+  const arrivals = new PollPhaseClock();
   const records: MockRecord[] = [];
   let sink: RecordSink | undefined;
   const stats: MockStats = {
@@ -303,7 +303,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const arrivalNs = phase.now();
+    const arrivalNs = arrivals.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
@@ -331,7 +331,7 @@ export async function startMock(opts: Partial<MockOptions> = {}): Promise<MockHa
       });
       req.on('end', () => {
         // The latency model starts when the whole body is in, as a real server's prefill does.
-        const bodyNs = phase.now();
+        const bodyNs = nowNsNumber();
         if (size > o.maxBodyBytes) return;
         // The request's work (parse, schedule) waits until the sockets readable now have been read
         // and stamped: with 30 requests arriving at once, doing it here delayed the 30th arrival

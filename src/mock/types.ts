@@ -92,9 +92,9 @@ export interface MockRecord {
   sessionId: string;
   /** The client's X-Request-ID, to join this record with the client's own. */
   requestId?: string;
-  /** When the mock's loop found the request's headers; shared by all requests it found at once (arrival-clock.ts). */
+  /** When the mock's loop found the request's headers; shared by all requests found at one wake-up (arrival-clock.ts). */
   arrivalNs: number;
-  /** When the whole body was in (the latency model starts here), stamped the same way. */
+  /** When the whole body was in: the latency model starts here. */
   bodyNs: number;
   firstTokenNs?: number;
   lastTokenNs?: number;
