@@ -129,6 +129,8 @@ const result = {
   loopDelayP99Ms: loop.p99,
   loopDelayMaxMs: loop.max,
   ttftAbsErrP99Ms: quantile(abs(ttftErr), 0.99),
+  // Below zero, a stamp came before the mock wrote the chunk: never, if the stamps are upper bounds.
+  chunkErrMinMs: Math.min(...chunkErr),
   chunkErrP50Ms: quantile(chunkErr, 0.5),
   chunkAbsErrP99Ms: quantile(abs(chunkErr), 0.99),
   chunkAbsErrMaxMs: Math.max(...abs(chunkErr)),
