@@ -11,6 +11,7 @@ import { runLoad } from '../src/driver/run.js';
 import type { RequestRecord } from '../src/metrics/record.js';
 import type { MockRecord } from '../src/mock/types.js';
 import { ServerMetricsObserver } from '../src/server-metrics/observer.js';
+import { idleLoopbackRtt } from './host-probes.js';
 import { spawnMock } from './mock-child.js';
 import { saveResult, textSessionsDataset } from './util.js';
 
@@ -20,6 +21,9 @@ const TOKENS = 32;
 // One warm-up request per connection by default: both processes' request paths are compiled
 // before the measured turns (a cold mock reads the first burst ~25 ms late). WARMUP=0 shows it.
 const WARMUP = Number(process.env.WARMUP ?? C);
+// The host's floor, taken in the same minute: a TTFT error holds one request leg and one response
+// leg over loopback, so it cannot be less than an idle round trip between two processes.
+const floor = await idleLoopbackRtt(3);
 const { dir, path: ds } = await textSessionsDataset('mmload-acc-', C, TURNS);
 const recordPath = join(dir, 'mock.jsonl');
 const mock = await spawnMock([
@@ -80,7 +84,7 @@ const byTurn = new Map<number, number[]>();
 /** Per turn, the two stages inside the TTFT error: start -> mock arrival, mock first token -> client stamp. */
 const stagesByTurn = new Map<
   number,
-  { toMock: number[]; toClient: number[]; starts: number[]; arrivals: number[] }
+  { toMock: number[]; toClient: number[]; starts: number[]; arrivals: number[]; queue: number[] }
 >();
 const itlMine: number[] = [];
 const itlMock: number[] = [];
@@ -98,8 +102,15 @@ for (const rec of mine) {
   sentToArrival.push((m.arrivalNs - rec.sentNs!) / 1e6);
   arrivalToBody.push((m.bodyNs - m.arrivalNs) / 1e6);
   tokToClient.push((rec.firstChunkNs! - m.firstTokenNs) / 1e6);
-  const st = stagesByTurn.get(rec.turn) ?? { toMock: [], toClient: [], starts: [], arrivals: [] };
+  const st = stagesByTurn.get(rec.turn) ?? {
+    toMock: [],
+    toClient: [],
+    starts: [],
+    arrivals: [],
+    queue: [],
+  };
   st.starts.push(rec.startNs);
+  st.queue.push((rec.startNs - rec.dispatchNs!) / 1e6);
   st.arrivals.push(m.arrivalNs);
   st.toMock.push((m.arrivalNs - rec.startNs) / 1e6);
   st.toClient.push((rec.firstChunkNs! - m.firstTokenNs) / 1e6);
@@ -134,6 +145,8 @@ const result = {
   startToSentP99Ms: q(startToSent, 0.99),
   sentToMockArrivalP99Ms: q(sentToArrival, 0.99),
   mockTokenToClientP99Ms: q(tokToClient, 0.99),
+  idleLoopbackRttP50Ms: floor.p50,
+  idleLoopbackRttP99Ms: floor.p99,
   serverMetricsIntervalS: scrapeS ?? null,
   eventLoopDelayP99Ms: r.summary.client?.eventLoopDelayMs?.p99,
   eventLoopDelayMaxMs: r.summary.client?.eventLoopDelayMs?.max,
@@ -172,12 +185,16 @@ for (const [t, v] of [...byTurn].sort((a, b) => a[0] - b[0]))
     `turn ${t}: TTFT err p50 ${q(v, 0.5).toFixed(3)} ms, |err| max ${Math.max(...v.map(Math.abs)).toFixed(3)} ms` +
       ` (start -> mock arrival p50 ${q(stagesByTurn.get(t)!.toMock, 0.5).toFixed(3)} ms,` +
       ` mock first token -> client stamp p50 ${q(stagesByTurn.get(t)!.toClient, 0.5).toFixed(3)} ms;` +
-      ` the turn's client starts span ${span(stagesByTurn.get(t)!.starts)} ms, the mock's arrivals ${span(stagesByTurn.get(t)!.arrivals)} ms)`,
+      ` the turn's client starts span ${span(stagesByTurn.get(t)!.starts)} ms, the mock's arrivals ${span(stagesByTurn.get(t)!.arrivals)} ms;` +
+      ` client queue p50 ${q(stagesByTurn.get(t)!.queue, 0.5).toFixed(2)} ms, not in TTFT)`,
   );
 const steady = [...byTurn].filter(([t]) => t >= 3).flatMap(([, v]) => v.map(Math.abs));
 if (steady.length > 0)
   console.log(
     `from turn 3 on (${steady.length} requests): |TTFT err| p99 ${q(steady, 0.99).toFixed(3)} ms, max ${Math.max(...steady).toFixed(3)} ms`,
   );
+console.log(
+  `host floor, same minute: an idle loopback round trip between two processes took p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms, max ${floor.max.toFixed(3)} ms`,
+);
 console.log(`client warnings: ${r.summary.client?.warnings.join(' | ') || 'none'}`);
 saveResult('driver-accuracy', result);
