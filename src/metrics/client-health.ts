@@ -65,7 +65,9 @@ const BUSY_HOST = 0.85;
  * Why the event loop may have stalled, from the CPU figures of the run: a container's quota that
  * throttled it, a host with no CPU to spare (the scheduler makes a ready thread wait its turn,
  * milliseconds, whatever the thread's own work), or neither on average, which leaves bursts (of
- * the client's own work or of other processes) that averages over the run cannot show.
+ * the client's own work or of other processes) that averages over the run cannot show, and the
+ * host's own wake-up: on the 2-core VM this was built on, an idle Node process's loop delay had a
+ * p99 of 0.2-2.3 ms with no work at all, depending on the neighbours (bench/host-wake.ts).
  */
 export function cpuCause(c: CpuUse): string {
   const own = `mmload used ${c.processCores.toFixed(2)} cores`;
@@ -80,7 +82,7 @@ export function cpuCause(c: CpuUse): string {
     c.hostBusy !== undefined
       ? `the host's ${c.hostCpus} CPUs were ${(100 * c.hostBusy).toFixed(0)} % busy and `
       : '';
-  return `${host}${own} on average, which does not explain it: the stalls came in bursts, of the client's own work (garbage collection, many streams at once) or of other processes; lower the concurrency and re-run`;
+  return `${host}${own} on average, which does not explain it: the stalls came in bursts, of the client's own work (garbage collection, many streams at once), of other processes, or of the host waking an idle CPU (a virtual machine's can take milliseconds); lower the concurrency and re-run, and if they stay, they are the host's`;
 }
 
 /** The part of perf_hooks' IntervalHistogram that loopDelayStats reads (nanoseconds). */
