@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startMock } from '../src/mock/server.js';
 import { nowNsNumber } from '../src/util/clock.js';
 
@@ -28,6 +29,9 @@ test('mock: requests that arrive together share one arrival stamp, taken after t
       await once(s, 'connect');
       sockets.push(s);
     }
+    // Let the mock accept every connection first: a socket accepted in the same wake-up as the
+    // burst would be read at the next one.
+    await sleep(100);
     const ended = sockets.map((s) => {
       s.resume();
       return once(s, 'end');
@@ -49,6 +53,7 @@ test('mock: requests that arrive together share one arrival stamp, taken after t
     // A request the loop meets on a later wake-up gets a stamp of its own.
     const later = connect(Number(url.port), url.hostname);
     await once(later, 'connect');
+    await sleep(100);
     later.resume();
     const laterEnd = once(later, 'end');
     const laterSentNs = nowNsNumber();
