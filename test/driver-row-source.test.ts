@@ -93,3 +93,25 @@ for (const readerThread of [false, true]) {
     assert.equal(skipped[0]!.line, 3);
   });
 }
+
+for (const readerThread of [false, true]) {
+  test(`row source (${readerThread ? 'reader thread' : 'in-thread reader'}): small rows are read ahead up to rowsAhead while none waits; a consumer further on still gets every row`, async () => {
+    const { path } = await interleaved(30, 100, 10);
+    const src = new SessionRowSource(path, { rowsAhead: 50, readerThread });
+    const first = await src.nextSession();
+    assert.equal((await src.nextRow(first!))!.texts[0], 'u0 t0');
+    await new Promise((r) => setTimeout(r, 200));
+    // The byte budget (256 MiB) would have let it read all 3,000 rows; the reader thread sends
+    // rows a few at a time, so it may stop a batch past the limit.
+    assert.ok(src.ahead.rows >= 50 && src.ahead.rows <= 54, `rows ahead: ${src.ahead.rows}`);
+    // One whole session at a time over a file interleaved by turn: each next row is 30 rows on.
+    const seen = ['u0 t0'];
+    for (let s: typeof first = first; s; s = await src.nextSession())
+      for (let r = await src.nextRow(s); r; r = await src.nextRow(s)) seen.push(r.texts[0]!);
+    await src.close();
+    assert.equal(seen.length, 3000);
+    assert.deepEqual(seen.slice(0, 3), ['u0 t0', 'u0 t1', 'u0 t2']);
+    assert.equal(seen[100], 'u1 t0');
+    assert.equal(src.rereads, 0);
+  });
+}
