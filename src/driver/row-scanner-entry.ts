@@ -8,7 +8,8 @@ import type { ScannerReply, ScannerRequest, ScannerSetup } from './row-scanner.j
  * The dataset's reader on a thread of its own (see row-scanner.ts): reads the file, parses and
  * detaches rows, and sends them over in the batches the run asks for.
  */
-lowerHelperThreadPriority();
+// Niced after the first rows are sent: until then the reader is on the path to the first request.
+let niced = false;
 const port = parentPort!;
 const setup = workerData as ScannerSetup;
 const post = (m: ScannerReply) => port.postMessage(m);
@@ -40,6 +41,10 @@ port.on('message', async (m: ScannerRequest) => {
       batch.push(r.value);
     }
     post({ type: 'rows', rows: batch, end: false });
+    if (!niced) {
+      niced = true;
+      lowerHelperThreadPriority();
+    }
   } catch (err) {
     post({
       type: 'failed',

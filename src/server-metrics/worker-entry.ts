@@ -3,7 +3,6 @@ import { lowerHelperThreadPriority } from '../util/worker.js';
 import { type PhaseName, ScrapeSession, type SessionOptions } from './session.js';
 
 /** The scraper's own thread: fetching and parsing /metrics never competes with the driver's event loop. */
-lowerHelperThreadPriority();
 const port = parentPort!;
 let session: ScrapeSession | undefined;
 
@@ -18,6 +17,8 @@ port.on('message', async (m: Msg) => {
       session = new ScrapeSession({ ...m.options, log: (line) => port.postMessage({ type: 'log', line }) });
       await session.start();
       port.postMessage({ type: 'started' });
+      // Niced once the baseline is taken: the run waits for it before its first request.
+      lowerHelperThreadPriority();
     } else if (m.type === 'phase') {
       await session?.mark(m.phase);
       port.postMessage({ type: 'phased' });
