@@ -156,12 +156,23 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   // is checked and the connections open: their start-up is not added to the first request's wait.
   const observers = new Observers(hooks.observers, log);
   const observing = observers.start({ dir, monoToEpochNs, log });
+  // The reader thread (large files) starts now too: its start-up and its first row overlap the
+  // checks below, undici's load and the connections' opening.
+  const keepSession = (_id: string, ordinal: number) =>
+    (o.shard ? sessionInShard(ordinal, o.shard) : true) && (o.sessions === undefined || ordinal < o.sessions);
+  const source = new SessionRowSource(o.dataset, {
+    keepSession,
+    onInvalid,
+    budgetBytes: o.readAheadBytes,
+    readerThread: dataset.bytes >= READER_THREAD_MIN_BYTES,
+  });
   if (dataset.bytes <= PREVALIDATE_LIMIT && !o.skipInvalid) {
     try {
       for await (const _ of readDataset(o.dataset)) {
         // readDataset throws an InputError naming the first bad line
       }
     } catch (err) {
+      await source.close().catch(() => {});
       await observing;
       await observers.stop({ interrupted: true });
       throw err;
@@ -175,7 +186,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   const images = new ImagePathCache({ root: o.imageRoot, maxBytes: o.imageCacheMb * 2 ** 20 });
   const sender =
     hooks.sender ??
-    createHttpSender({
+    (await createHttpSender({
       target,
       endpoint: endpointOf(o.endpointType),
       route: o.endpoint,
@@ -192,7 +203,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       timeoutMs: o.timeoutS > 0 ? o.timeoutS * 1000 : undefined,
       cancel: cancel.signal,
       images,
-    });
+    }));
 
   const writer = new RecordsWriter(join(dir, FILES.records), monoToEpochNs);
   let recordsError: unknown;
@@ -261,20 +272,9 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
     );
   };
 
-  let source: SessionRowSource | undefined;
   let preconnected: number | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
-    // The row source's reader thread starts now: its start-up overlaps the connections' opening.
-    const keepSession = (_id: string, ordinal: number) =>
-      (o.shard ? sessionInShard(ordinal, o.shard) : true) &&
-      (o.sessions === undefined || ordinal < o.sessions);
-    source = new SessionRowSource(o.dataset, {
-      keepSession,
-      onInvalid,
-      budgetBytes: o.readAheadBytes,
-      readerThread: dataset.bytes >= READER_THREAD_MIN_BYTES,
-    });
     // Open the connections before anything is timed, so that the first requests' TTFT does not
     // hold TCP (and TLS) handshakes. AIPerf's first requests do hold them; --no-preconnect.
     if (o.preconnect && !hooks.sender) {
@@ -318,11 +318,10 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
       durationTimer = setTimeout(() => state.stop(`--duration ${o.durationS} s reached`), o.durationS * 1000);
     const correlation = new Map<string, string>();
     const schedule = await scheduleOf(o, onInvalid);
-    const rows = source;
     await runProfiling(
       schedule,
       {
-        source: rows,
+        source,
         clock,
         send: ({ row, session, turn, intendedNs }) => {
           state.measuredSent++;
@@ -349,7 +348,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   hooks.stop?.removeEventListener('abort', onStop);
   loop.disable();
   const cpu = cpuAtStart && cpuUse(cpuAtStart, cpuSnapshot());
-  await source?.close().catch(() => {});
+  await source.close().catch(() => {});
   const unwritten: UnwrittenFile[] = [];
   try {
     await writer.close();

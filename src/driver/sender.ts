@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, Client, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { DatasetRow } from '../dataset/types.js';
 import type { RequestRecord } from '../metrics/record.js';
 import { VERSION } from '../version.js';
@@ -63,7 +63,10 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-export function createHttpSender(s: SenderSettings): Sender {
+export async function createHttpSender(s: SenderSettings): Promise<Sender> {
+  // undici takes ~170 ms to load. Loaded here, once the run's helper threads have started, that
+  // load overlaps their start-up instead of coming before it, on the way to the first request.
+  const { Agent, Client } = await import('undici');
   const connect = s.tls ? { ...s.tls } : undefined;
   const agent = new Agent({
     connections: s.connections ?? null,
