@@ -1,3 +1,4 @@
+import { base64Length } from '../util/data-url.js';
 import { formatBytes } from '../util/format.js';
 import { hasImages, imageCount, rowCount, type Shape } from './plan.js';
 import { loadVocabulary } from './text.js';
@@ -72,7 +73,7 @@ export function planFootprint(p: FootprintInput): Footprint {
     jsonl += rows * Buffer.byteLength(',"images":[]') + refs - rows; // brackets and commas
     const known = p.imageBytes ?? 0;
     if (p.imageMode === 'inline') {
-      const urlBytes = Buffer.byteLength(`data:${p.mime};base64,`) + 4 * Math.ceil(known / 3);
+      const urlBytes = Buffer.byteLength(`data:${p.mime};base64,`) + base64Length(known);
       jsonl += refs * (urlBytes + 2);
       if (p.toStdout) spillBytes = imageCount(p) * urlBytes;
     } else {

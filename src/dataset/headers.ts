@@ -1,3 +1,5 @@
+import { base64Length } from '../util/data-url.js';
+
 /** Image format and dimensions from the first bytes of a file, without decoding pixels. */
 export interface ImageHeader {
   format: 'png' | 'jpeg' | 'gif' | 'webp' | 'unknown';
@@ -42,6 +44,6 @@ function jpegHeader(b: Buffer): ImageHeader {
 /** The decoded bytes at the start of a base64 data URL (`url` holds `data:...;base64,...`). */
 export function dataUrlHead(url: Buffer, bytes: number): Buffer {
   const comma = url.indexOf(0x2c);
-  const chars = Math.ceil(bytes / 3) * 4;
+  const chars = base64Length(bytes);
   return Buffer.from(url.toString('latin1', comma + 1, Math.min(url.length, comma + 1 + chars)), 'base64');
 }

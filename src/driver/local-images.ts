@@ -7,6 +7,7 @@ import {
 } from '../dataset/image-files.js';
 import type { DatasetRow, ImageRef } from '../dataset/types.js';
 import type { ClientHealth } from '../metrics/summary.js';
+import { base64Length } from '../util/data-url.js';
 import { InputError } from '../util/errors.js';
 import { encodeDataUrl, encodeFileChunk, STREAM_RAW_CHUNK } from './image-encoder.js';
 
@@ -44,7 +45,7 @@ export class StreamedImage {
     readonly rawLength: number,
     readonly name: string,
   ) {
-    this.length = 4 * Math.ceil(rawLength / 3);
+    this.length = base64Length(rawLength);
   }
 
   /**
@@ -155,7 +156,7 @@ export class ImagePathCache {
       this.stats.hits++;
       return this.pinned(key, raced);
     }
-    const bytes = prefix.length + 4 * Math.ceil(image.size / 3);
+    const bytes = prefix.length + base64Length(image.size);
     const large = bytes >= STREAM_FROM_BYTES;
     if (large || !this.makeRoom(bytes)) {
       this.stats.streamed++;

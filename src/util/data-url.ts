@@ -1,3 +1,8 @@
+/** How many base64 characters encode `bytes` bytes (padding included). */
+export function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
 /**
  * A data URL's bytes: `prefix` (`data:<mime>;base64,`) then `data` in base64, written into one
  * buffer without a UTF-8 pass over the base64 text (it is all ASCII). The buffer is one of its

@@ -21,9 +21,9 @@ export function startModuleWorker(callerUrl: string, jsName: string, workerData?
 export const HELPER_NICE = 10;
 
 /**
- * Called on a helper thread (dataset reader, image encoder, /metrics scraper): a
- * helper ready to run beside the stamping thread, on a host with no core to spare, took the core
- * it wanted, and the tokens that arrived meanwhile were stamped late. On Linux the nice value is
+ * Called on a helper thread (dataset reader, image encoder, /metrics scraper): a helper ready to
+ * run beside the stamping thread, on a host with no core to spare, took the core it wanted, and
+ * the tokens that arrived meanwhile were stamped late. On Linux the nice value is
  * the calling thread's own, so this one thread yields and the rest of the process does not (a
  * higher nice needs no privilege). On other systems it would lower the whole process: left alone.
  * Full dataset at concurrency 30 beside the mock on 2 cores, 7 alternated runs: the stamping
