@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { imageRootRealPath } from '../dataset/image-files.js';
-import { readDataset } from '../dataset/reader.js';
+import { readDataset, validateDataset } from '../dataset/reader.js';
 import type { DatasetRow } from '../dataset/types.js';
 import { loopDelayStats } from '../metrics/client-health.js';
 import { MetricsCollector } from '../metrics/collector.js';
@@ -168,9 +168,7 @@ export async function runLoad(o: RunOptions, hooks: RunHooks = {}): Promise<RunO
   });
   if (dataset.bytes <= PREVALIDATE_LIMIT && !o.skipInvalid) {
     try {
-      for await (const _ of readDataset(o.dataset)) {
-        // readDataset throws an InputError naming the first bad line
-      }
+      await validateDataset(o.dataset);
     } catch (err) {
       await source.close().catch(() => {});
       await observing;
