@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyEvent, classifyObject, decodeEventData, SseParser } from '../src/driver/sse.js';
+import {
+  classifyCompletionEvent,
+  classifyEvent,
+  classifyObject,
+  decodeEventData,
+  SseParser,
+} from '../src/driver/sse.js';
 
 function parseAll(reads: string[]): string[] {
   const p = new SseParser();
@@ -90,12 +96,61 @@ test('the byte fast path agrees with the JSON path on every event shape', () => 
     delta({ content: c, reasoning_content: 'r' }),
     delta({ content: c, tool_calls: [{ index: 0 }] }),
     { choices: [{ delta: { role: 'assistant', content: c } }], error: null },
+    // A stream's last chunk: the finish reason with the last token (vLLM) or with an empty delta.
+    {
+      choices: [
+        { index: 0, delta: { content: c }, logprobs: null, finish_reason: 'length', stop_reason: null },
+      ],
+    },
+    {
+      choices: [
+        { index: 0, delta: { content: '' }, finish_reason: 'stop' },
+        { index: 1, delta: { content: c }, finish_reason: null },
+      ],
+    },
+    { choices: [{ index: 0, delta: { content: c }, finish_reason: 'stop' }], timings: { predicted_n: 3 } },
   ];
   for (const c of contents) {
     for (const shape of shapes(c)) {
       const json = JSON.stringify(shape);
       assert.deepEqual(ev(json), classifyObject(JSON.parse(json)), json);
     }
+  }
+});
+
+test('last chunks without content: from their bytes when nothing else is in them, else by JSON', () => {
+  const lasts: unknown[] = [
+    { choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] },
+    { choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: 'stop' }] },
+    { choices: [{ index: 0, delta: { content: null }, finish_reason: 'stop' }] },
+    { choices: [{ index: 0, delta: { content: ['part'] }, finish_reason: 'stop' }] },
+    { choices: [{ index: 0, delta: { content: [] }, finish_reason: 'stop' }] },
+    { choices: [{ index: 0, text: 'x', finish_reason: 'stop' }] },
+    { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { completion_tokens: 4 } },
+    { choices: [{ index: 0, delta: { reasoning_content: 'r' }, finish_reason: 'stop' }] },
+    { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], timings: { predicted_ms: 1.5 } },
+  ];
+  for (const o of lasts) {
+    const json = JSON.stringify(o);
+    assert.deepEqual(ev(json), classifyObject(o), json);
+  }
+  assert.deepEqual(ev(lasts[0]), { done: false, content: false, output: false, finish: true });
+  // A last chunk cut short is not JSON, whatever keys it shows.
+  assert.equal(ev('{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]').malformed, true);
+  // Text completions: the same from `text`.
+  for (const o of [
+    { choices: [{ index: 0, text: ' end', finish_reason: 'length' }] },
+    { choices: [{ index: 0, text: '', finish_reason: 'length' }] },
+    { choices: [{ index: 0, finish_reason: 'stop' }] },
+  ]) {
+    const json = JSON.stringify(o);
+    assert.deepEqual(classifyCompletionEvent(json), classifyObject(o), json);
+  }
+});
+
+test('event data decodes to the same text, ASCII or not', () => {
+  for (const text of ['{"a":"plain"}', '{"a":"über 日本 🚀"}', '']) {
+    assert.equal(decodeEventData(Buffer.from(text).toString('latin1')), text);
   }
 });
 
