@@ -197,7 +197,7 @@ function classifierFor(key: string): (data: EventData) => Readonly<EventInfo> {
   };
 }
 
-/** Braces at both ends: an event that lost its end on the way is left to the JSON path to call malformed. */
+/** Braces at both ends: most events cut short on the way end otherwise, and the JSON path calls them malformed. */
 function isObjectText(data: EventData): boolean {
   return data.charCodeAt(0) === 0x7b && data.charCodeAt(data.length - 1) === 0x7d;
 }
