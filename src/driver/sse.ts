@@ -133,36 +133,16 @@ function nonEmpty(v: unknown): boolean {
   return v !== null && v !== undefined && typeof v === 'object';
 }
 
-const DONE_EVENT: Readonly<EventInfo> = Object.freeze({
-  done: true,
-  content: false,
-  output: false,
-  finish: false,
-});
-const TOKEN_EVENT: Readonly<EventInfo> = Object.freeze({
-  done: false,
-  content: true,
-  output: true,
-  finish: false,
-});
 const NOTHING_EVENT: Readonly<EventInfo> = Object.freeze({
   done: false,
   content: false,
   output: false,
   finish: false,
 });
-const TOKEN_FINISH_EVENT: Readonly<EventInfo> = Object.freeze({
-  done: false,
-  content: true,
-  output: true,
-  finish: true,
-});
-const FINISH_EVENT: Readonly<EventInfo> = Object.freeze({
-  done: false,
-  content: false,
-  output: false,
-  finish: true,
-});
+const DONE_EVENT: Readonly<EventInfo> = Object.freeze({ ...NOTHING_EVENT, done: true });
+const TOKEN_EVENT: Readonly<EventInfo> = Object.freeze({ ...NOTHING_EVENT, content: true, output: true });
+const FINISH_EVENT: Readonly<EventInfo> = Object.freeze({ ...NOTHING_EVENT, finish: true });
+const TOKEN_FINISH_EVENT: Readonly<EventInfo> = Object.freeze({ ...TOKEN_EVENT, finish: true });
 
 /**
  * A classifier of one endpoint's events: the common events (one token in `key`, the opening empty
