@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { HistogramSet } from '../src/metrics/histograms.js';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { HistogramSet, newHistogram } from '../src/metrics/histograms.js';
 import { computeStats } from '../src/metrics/statistics.js';
 
 /** Deterministic pseudo-random values (xorshift), so failures reproduce. */
@@ -84,4 +87,46 @@ test('interval log round-trip keeps every tagged histogram exactly', () => {
     for (const p of [1, 50, 99, 100])
       assert.equal(x.getValueAtPercentile(p), y.getValueAtPercentile(p), `${tag} p${p}`);
   }
+});
+
+test("newHistogram makes what hdr.build makes of mmload's settings", () => {
+  const built = hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    numberOfSignificantValueDigits: 3,
+  });
+  const mine = newHistogram();
+  assert.equal(mine.constructor, built.constructor);
+  assert.equal(mine.autoResize, true);
+  for (const v of [1, 17, 999, 12_345, 3_600_000_000]) {
+    built.recordValue(v);
+    mine.recordValue(v);
+  }
+  assert.equal(hdr.encodeIntoCompressedBase64(mine), hdr.encodeIntoCompressedBase64(built));
+});
+
+test("a run's histograms load without hdr-histogram-js's WebAssembly build; encoding loads it", () => {
+  // A process of its own: this file has loaded the whole package already.
+  const histograms = fileURLToPath(new URL('../src/metrics/histograms.ts', import.meta.url));
+  const script = `
+    import { createRequire } from 'node:module';
+    const { HistogramSet } = await import(${JSON.stringify(histograms)});
+    const cache = createRequire(import.meta.url).cache;
+    const wasm = () => Object.keys(cache).some((k) => /hdr-histogram-js[\\/]dist[\\/]wasm/.test(k));
+    const set = new HistogramSet();
+    set.record('time_to_first_token', 12.5);
+    const before = wasm();
+    const copy = HistogramSet.decode(set.encode());
+    console.log(JSON.stringify({ before, after: wasm(), p50: copy.valueAtPercentile('time_to_first_token', 50) }));
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  assert.equal(out.before, false, 'recording loaded the WebAssembly build');
+  assert.equal(out.after, true, 'encoding is the whole package');
+  assert.ok(Math.abs(out.p50 - 12.5) < 0.02, `${out.p50}`);
 });

@@ -1,6 +1,21 @@
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import * as hdr from 'hdr-histogram-js';
 import { HDR_METRICS, type HdrUnit, type MetricTag, metricDef } from './catalogue.js';
+
+/**
+ * hdr-histogram-js's entry point loads its WebAssembly build with pako and AssemblyScript's loader
+ * (75-88 ms here), on the way to a run's first request, though mmload's histograms are its plain JS
+ * ones. The histogram class is loaded alone (~7 ms); the rest (encodings, interval logs) when first
+ * used, after a run.
+ */
+const require = createRequire(import.meta.url);
+const Int32Histogram: typeof Hdr.Int32Histogram = require('hdr-histogram-js/dist/Int32Histogram').default;
+let fullHdr: typeof Hdr | undefined;
+const hdr = (): typeof Hdr => {
+  fullHdr ??= require('hdr-histogram-js') as typeof Hdr;
+  return fullHdr;
+};
 
 /**
  * The HDR histogram set. Values are recorded in integer microseconds with 3 significant digits
@@ -23,14 +38,11 @@ export function recordScaled(h: Histogram, unit: HdrUnit, value: number): void {
   h.recordValue(Math.max(0, Math.round(unit === 'us' ? value * 1000 : value)));
 }
 
+/** What hdr.build makes of bitBucketSize 32, autoResize, lowestDiscernibleValue 1, highestTrackableValue 2. */
 export function newHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2,
-    numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
-  });
+  const h = new Int32Histogram(1, 2, HDR_SIGNIFICANT_DIGITS);
+  h.autoResize = true;
+  return h;
 }
 
 export class HistogramSet {
@@ -67,14 +79,14 @@ export class HistogramSet {
   /** tag -> compressed base64 (HdrHistogram's standard V2 compressed encoding). */
   encode(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [tag, h] of this.byTag) out[tag] = hdr.encodeIntoCompressedBase64(h);
+    for (const [tag, h] of this.byTag) out[tag] = hdr().encodeIntoCompressedBase64(h);
     return out;
   }
 
   static decode(encoded: Record<string, string>): HistogramSet {
     const set = new HistogramSet();
     for (const [tag, b64] of Object.entries(encoded)) {
-      const h = hdr.decodeFromCompressedBase64(b64, 32, false);
+      const h = hdr().decodeFromCompressedBase64(b64, 32, false);
       h.tag = tag;
       set.get(tag).add(h);
     }
@@ -87,7 +99,7 @@ export class HistogramSet {
    */
   toIntervalLog(startEpochMs: number, durationSec: number): string {
     let text = '';
-    const writer = new hdr.HistogramLogWriter((s) => {
+    const writer = new (hdr().HistogramLogWriter)((s) => {
       text += s;
     });
     writer.outputComment('mmload HDR histograms: time metrics in microseconds, token counts as integers');
@@ -103,7 +115,7 @@ export class HistogramSet {
 
   static fromIntervalLog(log: string): HistogramSet {
     const set = new HistogramSet();
-    const reader = new hdr.HistogramLogReader(log, 32);
+    const reader = new (hdr().HistogramLogReader)(log, 32);
     for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
       set.get(h.tag || 'untagged').add(h);
     }
