@@ -65,7 +65,8 @@ export {
 } from './harness/benchmark.js';
 // Plans: repeated trials with confidence intervals, sweeps over concurrency or rate, the
 // max-goodput search; each run a normal run, the aggregates in AIPerf's multi-run layout.
-export { type PlanLoad, runPlanBenchmark } from './harness/plan.js';
+export { runPlanBenchmark } from './harness/plan.js';
+export type { PlanLoad } from './harness/plan-kind.js';
 // Results: AIPerf-compatible summaries of either tool, comparison, merge of shards.
 export {
   type CompareFormat,

@@ -11,7 +11,7 @@ import {
 } from '../driver/options.js';
 import { shardFromEnv } from '../driver/shard.js';
 import { EMBEDDED_MOCK } from '../harness/benchmark.js';
-import type { PlanLoad } from '../harness/plan.js';
+import type { PlanLoad } from '../harness/plan-kind.js';
 import type { MockOptions } from '../mock/types.js';
 import { UserError } from '../util/errors.js';
 

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { PLAN_DEFAULTS, resolvePlanOptions } from '../driver/options.js';
 import type { RunOutcome, RunProgress } from '../driver/run.js';
 import { EMBEDDED_MOCK, runBenchmark } from '../harness/benchmark.js';
-import { planKind, runPlanBenchmark } from '../harness/plan.js';
+import { planKind } from '../harness/plan-kind.js';
 import { formatErrors } from '../metrics/errors.js';
 import { stat } from '../metrics/summary.js';
 import { formatRunTable } from '../metrics/table.js';
@@ -188,6 +188,8 @@ async function runPlanCommand(
   let progress = newProgress();
   const log = (line: string) => process.stderr.write(`mmload: ${line}\n`);
   try {
+    // The plan's engine is loaded only for a plan: a single run starts without it.
+    const { runPlanBenchmark } = await import('../harness/plan.js');
     const outcome = await runPlanBenchmark(
       input,
       plan,

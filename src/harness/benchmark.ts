@@ -5,8 +5,6 @@ import { type RunHooks, type RunOutcome, runLoad } from '../driver/run.js';
 import { FILES } from '../metrics/exporters.js';
 import type { MockOptions } from '../mock/types.js';
 import { startMockThread } from '../mock/worker.js';
-import { loadReportRun } from '../report/from-results.js';
-import { renderReport } from '../report/html.js';
 import { serverMetricsObservers } from '../server-metrics/observer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -60,6 +58,11 @@ export async function withEndpoint<T>(
 export async function writeRunReport(dir: string, log: (line: string) => void): Promise<string | undefined> {
   const path = join(dir, 'report.html');
   try {
+    // Loaded once the run is over: the report's modules are not on the way to its first request.
+    const [{ loadReportRun }, { renderReport }] = await Promise.all([
+      import('../report/from-results.js'),
+      import('../report/html.js'),
+    ]);
     await writeFileAtomic(path, renderReport([await loadReportRun(dir)]));
     return path;
   } catch (err) {

@@ -7,8 +7,6 @@ import {
   type PlanOutcome,
   runSweep,
   runTrials,
-  type SearchSpec,
-  type SweepSpec,
   searchMaxGoodput,
 } from '../plan/run-plan.js';
 import { loadReportRun } from '../report/from-results.js';
@@ -17,19 +15,13 @@ import { renderReport } from '../report/html.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { type BenchmarkInput, type BenchmarkSettings, runWithReport, withEndpoint } from './benchmark.js';
+import { type PlanLoad, planKind } from './plan-kind.js';
 
 /**
  * A plan (trials, a sweep or a search) as a user runs it: one embedded mock for the whole plan
  * when there is no URL (a server that stays up between runs, as a real one does), each run's
  * report.html, and the mock's counters of each run in its run_config.json.
  */
-
-export interface PlanLoad {
-  /** Several values of --concurrency or --request-rate: one point per value. */
-  sweep?: SweepSpec;
-  /** --search max-goodput within these bounds. */
-  search?: SearchSpec;
-}
 
 /** after - before for every counter (the mock's stats are cumulative over the plan). */
 function counterDelta(after: unknown, before: unknown): unknown {
@@ -40,16 +32,6 @@ function counterDelta(after: unknown, before: unknown): unknown {
     );
   }
   return after;
-}
-
-/** Which plan the options and load describe: 'single' when they describe one ordinary run. */
-export function planKind(
-  plan: Partial<PlanOptions>,
-  load: PlanLoad,
-): 'single' | 'trials' | 'sweep' | 'search' {
-  if (plan.search !== undefined || load.search) return 'search';
-  if (load.sweep) return 'sweep';
-  return (plan.trials ?? 1) > 1 ? 'trials' : 'single';
 }
 
 /** Runs the plan the options and load describe (they must describe one: see planKind). */
