@@ -2,13 +2,7 @@ import { join } from 'node:path';
 import { datasetFileSize } from '../dataset/reader.js';
 import { type PlanOptions, resolvePlanOptions, resolveRunOptions } from '../driver/options.js';
 import type { RunOutcome } from '../driver/run.js';
-import {
-  type PlanHooks,
-  type PlanOutcome,
-  runSweep,
-  runTrials,
-  searchMaxGoodput,
-} from '../plan/run-plan.js';
+import { type PlanHooks, type PlanOutcome, runSweep, runTrials, searchMaxGoodput } from '../plan/run-plan.js';
 import { loadReportRun } from '../report/from-results.js';
 import { loadSweepForReport } from '../report/from-sweep.js';
 import { renderReport } from '../report/html.js';
