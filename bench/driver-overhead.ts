@@ -8,13 +8,13 @@
 // between 20 % and 80 % of the requests done, without each run's setup, first compilations and
 // artifacts (sampled at mmload's 250 ms progress ticks: TURNS=1000 gives it enough of them; NaN
 // when a run was too short).
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
 import { spawnMock } from './mock-child.js';
+import { statCpuSeconds } from './proc-tree.js';
 import { textSessionsDataset } from './util.js';
 
 const C = 30;
@@ -43,9 +43,7 @@ const cpuNow = () => cpuSince({ user: 0, system: 0 });
 /** CPU microseconds of the main thread so far (Linux /proc, 10 ms ticks), or NaN elsewhere. */
 function mainThreadCpu(): number {
   try {
-    const s = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 1e4;
+    return statCpuSeconds(`/proc/self/task/${process.pid}/stat`) * 1e6;
   } catch {
     return Number.NaN;
   }

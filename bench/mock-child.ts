@@ -1,7 +1,7 @@
 // Shared by the mock benchmarks: runs the built CLI (`npm run build` first) in its own process and
 // reports its URL and its CPU time, read from /proc so a busy shared machine does not skew req/CPU-s.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { statCpuSeconds } from './proc-tree.js';
 
 const BIN = new URL('../bin/mmload', import.meta.url).pathname;
 
@@ -26,14 +26,10 @@ export async function spawnMock(args: string[]): Promise<MockProcess> {
     });
     child.on('exit', (code) => reject(new Error(`mock exited ${code}: ${out}`)));
   });
-  const ticks = 100; // USER_HZ on Linux
   return {
     url,
     child,
-    cpuSeconds: () => {
-      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) / ticks;
-    },
+    cpuSeconds: () => statCpuSeconds(`/proc/${child.pid}/stat`),
     stop: () =>
       new Promise<void>((resolve) => {
         child.on('exit', () => resolve());

@@ -12,12 +12,26 @@ interface Stat {
   startTime: string;
 }
 
+/**
+ * The fields of a /proc stat file after "pid (comm) ": state ppid pgrp session tty tpgid flags
+ * minflt cminflt majflt cmajflt utime stime ... (the command name may hold spaces and parentheses).
+ */
+function statFields(path: string): string[] {
+  const s = readFileSync(path, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+
+const cpuTicksOf = (f: string[]) => Number(f[11]) + Number(f[12]);
+
+/** User + system CPU seconds from /proc/<pid>/stat (a process) or /proc/<pid>/task/<tid>/stat (one thread). */
+export function statCpuSeconds(path: string): number {
+  return cpuTicksOf(statFields(path)) / TICKS_PER_S;
+}
+
 function readStat(pid: number): Stat | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // After "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), startTime: f[19]! };
+    const f = statFields(`/proc/${pid}/stat`);
+    return { pid, ppid: Number(f[1]), cpuTicks: cpuTicksOf(f), startTime: f[19]! };
   } catch {
     return undefined; // exited between readdir and read
   }
