@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { resolveRunOptions } from '../src/driver/options.js';
 import { runLoad } from '../src/driver/run.js';
-import { spawnMock } from './mock-child.js';
+import { median, spawnMock } from './mock-child.js';
 import { statCpuSeconds } from './proc-tree.js';
 import { textSessionsDataset } from './util.js';
 
@@ -137,8 +137,7 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 await mock.stop();
 await rm(dir, { recursive: true });
-const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)] as number;
-const medOf = <T>(rows: T[], f: (r: T) => number) => med(rows.map(f));
+const medOf = <T>(rows: T[], f: (r: T) => number) => median(rows.map(f));
 console.table(
   ms.map((x, i) => {
     const y = bs[i]!;

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism, setPriority } from 'node:os';
 import { type Floor, idleLoopbackRtt, idleLoopDelay } from './host-probes.js';
+import { median } from './mock-child.js';
 import { saveResult } from './util.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -53,9 +54,8 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 console.table(rows);
-const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 for (const [name, v] of Object.entries(results))
   console.log(
-    `${name}: median loop delay p99 ${med(v.timer.map((x) => x.p99)).toFixed(2)} ms, loopback RTT p99 ${med(v.socket.map((x) => x.p99)).toFixed(3)} ms (${CPUS} CPUs)`,
+    `${name}: median loop delay p99 ${median(v.timer.map((x) => x.p99)).toFixed(2)} ms, loopback RTT p99 ${median(v.socket.map((x) => x.p99)).toFixed(3)} ms (${CPUS} CPUs)`,
   );
 saveResult('host-wake', { cpus: CPUS, seconds: SECONDS, results });
